@@ -1,0 +1,39 @@
+// Builds the three entry points into dist/: the VS Code extension bundle, the `rlm` CLI
+// and the sandbox worker. Each is a self-contained CommonJS bundle for Node 20; only
+// `vscode` (provided by the editor) stays external.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const entries = [
+  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
+  { in: 'src/vscode/extension.ts', out: 'extension' },
+].filter((e) => existsSync(e.in));
+
+const contexts = await Promise.all(
+  entries.map((e) =>
+    esbuild.context({
+      entryPoints: { [e.out]: e.in },
+      outdir: 'dist',
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: !production,
+      minify: production,
+      external: ['vscode'],
+      banner: e.banner ? { js: e.banner } : undefined,
+      logLevel: 'warning',
+    }),
+  ),
+);
+
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
