@@ -1,0 +1,92 @@
+/**
+ * The workspace as the sandbox sees it. Implemented by `WorkspaceRepo` over the file
+ * system; every path in and out is relative to the workspace root, with `/` separators.
+ * Nothing is read before it is asked for.
+ */
+
+export interface GrepMatch {
+  path: string;
+  /** 1-based line number. */
+  line: number;
+  /** The matching line, without its line terminator (long lines are cut). */
+  text: string;
+}
+
+export interface FileStat {
+  path: string;
+  bytes: number;
+  /** Number of lines; `null` for binary files. */
+  lines: number | null;
+}
+
+export interface FileCluster {
+  files: string[];
+  chars: number;
+}
+
+export interface FilesOptions {
+  limit?: number;
+}
+
+export interface ReadOptions {
+  /** 1-based first line, inclusive. */
+  start?: number;
+  /** 1-based last line, inclusive. */
+  end?: number;
+}
+
+export interface GrepOptions {
+  glob?: string | string[];
+  ignoreCase?: boolean;
+  maxResults?: number;
+}
+
+export interface TreeOptions {
+  depth?: number;
+}
+
+export interface ClustersOptions {
+  maxChars?: number;
+}
+
+/** A range of lines the sandbox actually saw; the raw material of citations. */
+export interface ReadRecord {
+  path: string;
+  start: number;
+  end: number;
+  via: 'read' | 'grep';
+}
+
+export interface RepoSummary {
+  name: string;
+  fileCount: number;
+  totalBytes: number;
+  /** Language (by file extension) → file count, most common first. */
+  languages: Array<{ language: string; files: number; bytes: number }>;
+  /** Indented top-level listing with file counts, bounded in size. */
+  topLevelTree: string;
+}
+
+export interface Repo {
+  readonly name: string;
+  readonly root: string;
+  files(glob?: string | string[], options?: FilesOptions): Promise<string[]>;
+  read(path: string, options?: ReadOptions): Promise<string>;
+  grep(pattern: string, options?: GrepOptions): Promise<GrepMatch[]>;
+  tree(dir?: string, options?: TreeOptions): Promise<string>;
+  stat(path: string): Promise<FileStat>;
+  clusters(glob?: string | string[], options?: ClustersOptions): Promise<FileCluster[]>;
+  summary(): Promise<RepoSummary>;
+  /**
+   * A view restricted to the files matching `include` (paths or globs), for a recursive
+   * sub-RLM. It shares this repo's read log, so reads made below are cited above.
+   */
+  subset(include: string[]): Repo;
+  /** Ranges read so far, in the order they were read. */
+  readonly readLog: ReadRecord[];
+}
+
+/** A refused or failed repository operation; the message is written for the model to act on. */
+export class RepoError extends Error {
+  override readonly name = 'RepoError';
+}
