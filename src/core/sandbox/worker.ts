@@ -1,0 +1,223 @@
+/**
+ * The sandbox worker: runs model-written cells in an SES Compartment.
+ *
+ * `lockdown()` freezes every built-in of the realm it runs in, which is why it runs here,
+ * in a worker thread of its own, and never in the extension host that other extensions
+ * share. Everything the guest can touch is created below and hardened; host functions
+ * are stubs that post plain data to the host and await its reply. CPU and memory are
+ * bounded from outside (the host's timer and the worker's resourceLimits).
+ */
+import 'ses';
+import { parentPort, workerData } from 'node:worker_threads';
+import { inspect } from 'node:util';
+import type { AnswerState, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+// Guest promises that reject unobserved must not crash the worker (Node's default).
+process.on('unhandledRejection', () => {});
+process.on('uncaughtException', () => {});
+
+lockdown({
+  errorTaming: 'safe',
+  // Without these, SES installs its own handlers that exit the process on an uncaught error.
+  errorTrapping: 'none',
+  unhandledRejectionTrapping: 'none',
+  consoleTaming: 'unsafe',
+  overrideTaming: 'moderate',
+  reporting: 'none',
+} as Parameters<typeof lockdown>[0]);
+
+const INSPECT_OPTIONS = {
+  // Never run guest-defined inspection hooks or getters from trusted code.
+  customInspect: false,
+  getters: false,
+  showProxy: true,
+  depth: 4,
+  maxArrayLength: 200,
+  maxStringLength: 20_000,
+  breakLength: 120,
+  compact: 3,
+} as const;
+
+function send(message: WorkerToHost): void {
+  port.postMessage(message);
+}
+
+// ---- per-cell state -------------------------------------------------------------------
+
+let currentCell = -1;
+let output = '';
+let cutChars = 0;
+let answer: { content: unknown; ready: unknown } = { content: '', ready: false };
+
+function append(text: string): void {
+  const room = init.maxOutputChars - output.length;
+  if (text.length <= room) {
+    output += text;
+  } else {
+    output += text.slice(0, Math.max(0, room));
+    cutChars += text.length - Math.max(0, room);
+  }
+}
+
+function format(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return inspect(value, INSPECT_OPTIONS);
+  } catch {
+    return '[value that cannot be shown]';
+  }
+}
+
+function describeError(error: unknown): string {
+  try {
+    if (error !== null && typeof error === 'object') {
+      const name: unknown = (error as { name?: unknown }).name;
+      const message: unknown = (error as { message?: unknown }).message;
+      if (typeof message === 'string') return `${typeof name === 'string' ? name : 'Error'}: ${message}`;
+    }
+    return `Uncaught ${format(error)}`;
+  } catch {
+    return 'Error: a value was thrown that cannot be described';
+  }
+}
+
+const MAX_ANSWER_CHARS = 1_000_000;
+
+function readAnswer(): { answer: AnswerState; problem: string | null } {
+  const fallback = { answer: { content: '', ready: false }, problem: null as string | null };
+  try {
+    const content = Object.getOwnPropertyDescriptor(answer, 'content');
+    const ready = Object.getOwnPropertyDescriptor(answer, 'ready');
+    if ((content && !('value' in content)) || (ready && !('value' in ready))) {
+      return { ...fallback, problem: 'answer.content and answer.ready must be plain values, not getters.' };
+    }
+    let text: string;
+    const v = content?.value;
+    if (v === undefined || v === null) text = '';
+    else if (typeof v === 'string') text = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') text = String(v);
+    else if (typeof v === 'object') text = JSON.stringify(v, null, 2) ?? '';
+    else return { ...fallback, problem: `answer.content must be a string, got ${typeof v}.` };
+    if (text.length > MAX_ANSWER_CHARS) {
+      return { ...fallback, problem: `answer.content is ${text.length} characters; keep it under ${MAX_ANSWER_CHARS}.` };
+    }
+    const r = ready?.value;
+    return { answer: { content: text, ready: r === true || r === 'true' }, problem: null };
+  } catch (error) {
+    return { ...fallback, problem: `answer could not be read: ${describeError(error)}` };
+  }
+}
+
+// ---- host functions ---------------------------------------------------------------------
+
+let nextCallId = 1;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+
+function makeError(name: string, message: string): Error {
+  const error = new Error(message);
+  Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true });
+  return error;
+}
+
+function hostFunction(name: string): (...args: unknown[]) => Promise<unknown> {
+  const leaf = name.split('.').pop()!;
+  const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {
+    [leaf]: (...args: unknown[]) => {
+      // A call made after its cell ended never settles: nothing runs in the background.
+      if (currentCell < 0) return new Promise(() => {});
+      const callId = nextCallId++;
+      return new Promise((resolve, reject) => {
+        try {
+          send({ type: 'rpc', cellId: currentCell, callId, name, args });
+        } catch {
+          reject(makeError('TypeError', `${name}: arguments must be plain data (strings, numbers, booleans, arrays and plain objects).`));
+          return;
+        }
+        pending.set(callId, { resolve, reject });
+      });
+    },
+  };
+  return fns[leaf]!;
+}
+
+function buildEndowments(): Record<string, unknown> {
+  const roots: Record<string, any> = {};
+  const functions = new Map(init.hostFunctions.map((name) => [name, hostFunction(name)]));
+  for (const [name, fn] of functions) {
+    const parts = name.split('.');
+    if (parts.length === 1) {
+      roots[name] = fn;
+      continue;
+    }
+    const parentName = parts.slice(0, -1).join('.');
+    const parent = functions.get(parentName) ?? (roots[parentName] ??= {});
+    (parent as Record<string, unknown>)[parts.at(-1)!] = fn;
+  }
+  roots.repo = { ...(roots.repo ?? {}), name: init.repoName };
+
+  const print = (...values: unknown[]) => {
+    if (currentCell >= 0) append(values.map(format).join(' ') + '\n');
+  };
+  roots.print = print;
+  roots.console = { log: print, info: print, warn: print, error: print, debug: print, dir: print, table: print };
+  for (const key of Object.keys(roots)) harden(roots[key]);
+  return roots;
+}
+
+const compartment = new Compartment({ __options__: true, globals: { Date, Math } } as any);
+const guestGlobal = compartment.globalThis as Record<string, unknown>;
+for (const [name, value] of Object.entries(buildEndowments())) {
+  Object.defineProperty(guestGlobal, name, { value, writable: false, enumerable: true, configurable: false });
+}
+// `answer` is a fresh object each cell, reached through a getter the guest cannot replace.
+Object.defineProperty(guestGlobal, 'answer', { get: () => answer, enumerable: true, configurable: false });
+
+// ---- running cells ------------------------------------------------------------------------
+
+async function runCell(message: Extract<HostToWorker, { type: 'run' }>): Promise<void> {
+  currentCell = message.cellId;
+  // Calls left over from an earlier cell never settle; forget them.
+  pending.clear();
+  output = '';
+  cutChars = 0;
+  answer = { content: message.answer.content, ready: message.answer.ready };
+  let error: string | null = null;
+  try {
+    for (const name of message.declaredNames) {
+      if (!Object.prototype.hasOwnProperty.call(guestGlobal, name)) {
+        Object.defineProperty(guestGlobal, name, { value: undefined, writable: true, enumerable: true, configurable: true });
+      }
+    }
+    await compartment.evaluate(message.script);
+  } catch (e) {
+    error = describeError(e);
+  }
+  const { answer: finalAnswer, problem } = readAnswer();
+  currentCell = -1;
+  const unawaitedCalls = pending.size;
+  send({ type: 'done', cellId: message.cellId, output, cutChars, error, answer: finalAnswer, answerProblem: problem, unawaitedCalls });
+}
+
+port.on('message', (message: HostToWorker) => {
+  switch (message.type) {
+    case 'run':
+      void runCell(message);
+      break;
+    case 'rpc-result': {
+      const call = pending.get(message.callId);
+      if (!call) break;
+      pending.delete(message.callId);
+      if (message.ok) call.resolve(message.value);
+      else call.reject(makeError(message.error.name, message.error.message));
+      break;
+    }
+    case 'ping':
+      send({ type: 'pong', seq: message.seq });
+      break;
+  }
+});
+
+send({ type: 'ready' });
