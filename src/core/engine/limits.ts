@@ -1,0 +1,141 @@
+/**
+ * The limits of one run, shared by the root and every recursive sub-RLM below it, and
+ * the accounting they are checked against.
+ */
+import type { TokenUsage } from '../providers/types';
+
+export interface Limits {
+  /** Root-model turns per RLM (root and each recursive one). */
+  maxIterations: number;
+  /** How deep rlm() may recurse; at the limit rlm() becomes a plain llm() call. */
+  maxDepth: number;
+  /** llm()/rlm() calls over the whole run. */
+  maxSubCalls: number;
+  /** Input + output tokens over the whole run, all models. */
+  maxTokens: number;
+  maxWallTimeMs: number;
+  /** Sub-model calls in flight at once, over the whole run. */
+  subCallConcurrency: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxIterations: 30,
+  maxDepth: 1,
+  maxSubCalls: 200,
+  maxTokens: 5_000_000,
+  maxWallTimeMs: 30 * 60_000,
+  subCallConcurrency: 8,
+};
+
+export type LimitName = 'iterations' | 'sub-calls' | 'tokens' | 'wall-time' | 'cancelled';
+
+/** Price of a model, in US dollars per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+}
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  /** Root-model calls (all depths). */
+  modelCalls: number;
+  subCalls: number;
+  /** US dollars, when every model used has a price; otherwise null. */
+  costUsd: number | null;
+  /** True when some figures were estimated because a server reported no usage. */
+  estimated: boolean;
+}
+
+export class LimitError extends Error {
+  override readonly name = 'LimitError';
+  constructor(
+    readonly limit: LimitName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class RunBudget {
+  readonly limits: Limits;
+  readonly startedAt = Date.now();
+  private input = 0;
+  private output = 0;
+  private cost: number | null = 0;
+  private estimated = false;
+  modelCalls = 0;
+  subCalls = 0;
+
+  constructor(
+    limits: Partial<Limits> = {},
+    private readonly prices: Record<string, ModelPrice> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...definedOnly(limits) };
+    validateLimits(this.limits);
+  }
+
+  get subCallsLeft(): number {
+    return Math.max(0, this.limits.maxSubCalls - this.subCalls);
+  }
+
+  /** Reserves `n` sub-calls or throws a LimitError the model can read. */
+  takeSubCalls(n: number): void {
+    if (n > this.subCallsLeft) {
+      throw new LimitError(
+        'sub-calls',
+        this.subCallsLeft === 0
+          ? `The sub-call budget (${this.limits.maxSubCalls}) is used up. Finish with what you have found.`
+          : `This needs ${n.toLocaleString('en-US')} sub-calls but only ${this.subCallsLeft} of ${this.limits.maxSubCalls} are left. Send fewer, larger prompts (e.g. one per repo.clusters() group).`,
+      );
+    }
+    this.subCalls += n;
+  }
+
+  record(model: string, usage: TokenUsage): void {
+    this.input += usage.inputTokens;
+    this.output += usage.outputTokens;
+    if (usage.estimated) this.estimated = true;
+    const price = this.prices[model];
+    if (price && this.cost !== null) this.cost += (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6;
+    else this.cost = null;
+  }
+
+  get tokens(): number {
+    return this.input + this.output;
+  }
+
+  /** The limit that stops the run now, if any (sub-calls alone do not stop it). */
+  exceeded(): LimitName | null {
+    if (this.tokens >= this.limits.maxTokens) return 'tokens';
+    if (Date.now() - this.startedAt >= this.limits.maxWallTimeMs) return 'wall-time';
+    return null;
+  }
+
+  totals(): UsageTotals {
+    return {
+      inputTokens: this.input,
+      outputTokens: this.output,
+      modelCalls: this.modelCalls,
+      subCalls: this.subCalls,
+      costUsd: this.cost === null ? null : Math.round(this.cost * 1e6) / 1e6,
+      estimated: this.estimated,
+    };
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateLimits(l: Limits): void {
+  const positive: Array<keyof Limits> = ['maxIterations', 'maxSubCalls', 'maxTokens', 'maxWallTimeMs', 'subCallConcurrency'];
+  for (const key of positive) {
+    if (!(typeof l[key] === 'number' && l[key] > 0 && (Number.isInteger(l[key]) || l[key] === Infinity))) {
+      throw new RangeError(`Limit ${key} must be a positive integer, got ${String(l[key])}.`);
+    }
+  }
+  if (!(Number.isInteger(l.maxDepth) && l.maxDepth >= 0)) {
+    throw new RangeError(`Limit maxDepth must be an integer of 0 or more, got ${String(l.maxDepth)}.`);
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The sandbox against hostile and careless code. Each case checks three things: the host
+ * process survives, the model gets a clear message, and the next cell works.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Sandbox, type CellOutcome } from '../../src/core/sandbox/sandbox';
+
+const calls: Array<{ name: string; args: unknown[] }> = [];
+const handleCall = async (name: string, args: unknown[]) => {
+  calls.push({ name, args });
+  if (name === 'repo.read') return `text of ${String(args[0])}`;
+  if (name === 'llm') return `reply to ${String(args[0]).slice(0, 20)}`;
+  return null;
+};
+
+async function assertHealthy(sb: Sandbox): Promise<void> {
+  const r = await sb.runCell('print("still here", 1 + 1)');
+  assert.equal(r.error, null);
+  assert.equal(r.output, 'still here 2\n');
+}
+
+describe('sandbox: the REPL', () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = new Sandbox({ repoName: 'demo', handleCall });
+  });
+  after(() => sb.dispose());
+
+  test('prints values and shows objects as text', async () => {
+    const r = await sb.runCell('print("a", 1, {b: [1, 2]}); console.log("via console")');
+    assert.equal(r.error, null);
+    assert.equal(r.output, "a 1 { b: [ 1, 2 ] }\nvia console\n");
+  });
+
+  test('top-level declarations and globalThis properties persist to later cells', async () => {
+    await sb.runCell('const kept = 41; let list = [1]; function inc(x) { return x + 1 } class K { v() { return 7 } }; globalThis.g = "G"; const {p, q: [r]} = {p: 1, q: [2]}');
+    const r = await sb.runCell('print(inc(kept), list.length, new K().v(), g, p, r)');
+    assert.equal(r.error, null);
+    assert.equal(r.output, '42 1 7 G 1 2\n');
+  });
+
+  test('a block-scoped name does not leak into later cells', async () => {
+    await sb.runCell('{ const inner = 1 } for (const item of [1]) {}');
+    const r = await sb.runCell('print(typeof inner, typeof item)');
+    assert.equal(r.output, 'undefined undefined\n');
+  });
+
+  test('top-level await works and host functions return plain data', async () => {
+    const r = await sb.runCell('const t = await repo.read("src/a.ts", {start: 1, end: 2}); print(t, repo.name)');
+    assert.equal(r.error, null);
+    assert.equal(r.output, 'text of src/a.ts demo\n');
+    assert.deepEqual(calls.at(-1), { name: 'repo.read', args: ['src/a.ts', { start: 1, end: 2 }] });
+  });
+
+  test('bad arguments are refused on the host with a message naming the parameter', async () => {
+    const before = calls.length;
+    const r = await sb.runCell('await repo.read(42)');
+    assert.match(r.error ?? '', /ArgumentError: repo\.read: path must be a string, got number 42/);
+    const typo = await sb.runCell('await repo.grep("x", {maxResult: 3})');
+    assert.match(typo.error ?? '', /unknown option "maxResult"; known options: glob, ignoreCase, maxResults/);
+    const many = await sb.runCell('await repo.stat("a", "b")');
+    assert.match(many.error ?? '', /takes at most 1 argument/);
+    const fn = await sb.runCell('await llm(() => 1)');
+    assert.match(fn.error ?? '', /must be plain data|must be a string/);
+    assert.equal(calls.length, before, 'the handler never saw an invalid call');
+  });
+
+  test('a thrown error reaches the model with its name and message', async () => {
+    const r = await sb.runCell('throw new RangeError("too far")');
+    assert.equal(r.error, 'RangeError: too far');
+    const odd = await sb.runCell('throw {code: 7}');
+    assert.equal(odd.error, 'Uncaught { code: 7 }');
+  });
+
+  test('syntax errors point at the line and column', async () => {
+    const r = await sb.runCell('const a = 1;\nconst b = ;');
+    assert.match(r.error ?? '', /^SyntaxError: Unexpected token \(line 2, column 11\)/);
+  });
+
+  test('source text SES would reject gets an explanation the model can act on', async () => {
+    const imp = await sb.runCell('const s = "import(x)"');
+    assert.match(imp.error ?? '', /refuses code containing the text "import\("/);
+    const html = await sb.runCell('let i = 3; while (i-->0) {}');
+    assert.match(html.error ?? '', /Write "i-- > 0" with a space/);
+    const ev = await sb.runCell('eval("1")');
+    assert.match(ev.error ?? '', /refuses direct calls to eval/);
+    const mod = await sb.runCell('import fs from "fs"');
+    assert.match(mod.error ?? '', /no modules here/);
+    await assertHealthy(sb);
+  });
+
+  test('the answer can be drafted, revised and marked ready', async () => {
+    let r = await sb.runCell('answer.content = "draft"');
+    assert.deepEqual(r.answer, { content: 'draft', ready: false });
+    r = await sb.runCell('answer.content += " revised"; answer.ready = true');
+    assert.deepEqual(r.answer, { content: 'draft revised', ready: true });
+    sb.setAnswer({ content: '', ready: false });
+    r = await sb.runCell('answer.content = {files: 2}');
+    assert.equal(r.answer.content, '{\n  "files": 2\n}');
+    r = await sb.runCell('Object.defineProperty(answer, "content", {get() { return "x" }})');
+    assert.match(r.answerProblem ?? '', /plain values, not getters/);
+    sb.setAnswer({ content: '', ready: false });
+  });
+
+  test('output past the limit is cut with a note of how much', async () => {
+    const small = new Sandbox({ repoName: 'demo', handleCall, maxOutputChars: 1_000 });
+    try {
+      const r = await small.runCell('for (let i = 0; i < 5000; i++) print("line " + i)');
+      assert.equal(r.error, null);
+      assert.ok(r.output.startsWith('line 0\nline 1\n'));
+      const m = /\[output cut: ([\d,]+) more characters not shown/.exec(r.output);
+      assert.ok(m, r.output.slice(-200));
+      const total = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('').length;
+      assert.equal(Number(m[1]!.replace(/,/g, '')), total - 1_000);
+    } finally {
+      await small.dispose();
+    }
+  });
+
+  test('megabytes of output do not reach the host', async () => {
+    const r = await sb.runCell('const big = "x".repeat(8 * 1024 * 1024); print(big); print(big)');
+    assert.equal(r.error, null);
+    assert.ok(r.output.length < 21_000, `output was ${r.output.length} characters`);
+    // Two prints of 8 MiB + newline each, less the 20,000 characters shown.
+    assert.ok(r.output.includes('output cut: 16,757,218 more characters'), r.output.slice(-200));
+    await assertHealthy(sb);
+  });
+
+  test('a call left unawaited is reported and does not run later', async () => {
+    const r = await sb.runCell('llm("never awaited")');
+    assert.match(r.output, /1 sandbox call was still running when the cell ended/);
+    await assertHealthy(sb);
+  });
+});
+
+describe('sandbox: hostile code cannot reach the host', () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = new Sandbox({ repoName: 'demo', handleCall });
+  });
+  after(() => sb.dispose());
+
+  const probes: Array<[string, string, RegExp]> = [
+    ['process', 'print(typeof process, typeof globalThis.process)', /^undefined undefined\n$/],
+    ['require and module', 'print(typeof require, typeof module, typeof exports, typeof __dirname)', /^undefined undefined undefined undefined\n$/],
+    ['timers, network and workers', 'print(typeof setTimeout, typeof setInterval, typeof setImmediate, typeof fetch, typeof WebSocket, typeof Worker, typeof queueMicrotask)', /^(undefined ){6}undefined\n$/],
+    ['shared memory', 'print(typeof SharedArrayBuffer, typeof Atomics, typeof WeakRef, typeof FinalizationRegistry)', /^undefined undefined undefined undefined\n$/],
+  ];
+  for (const [name, code, expected] of probes) {
+    test(`no ${name}`, async () => {
+      const r = await sb.runCell(code);
+      assert.equal(r.error, null);
+      assert.match(r.output, expected);
+    });
+  }
+
+  const constructors: Array<[string, string]> = [
+    ['a function', '(function () {}).constructor'],
+    ['an arrow', '(() => 1).constructor'],
+    ['an async function', '(async function () {}).constructor'],
+    ['a generator', '(function* () {}).constructor'],
+    ['an async generator', '(async function* () {}).constructor'],
+    ['an endowment', 'repo.read.constructor'],
+    ['llm.batch', 'llm.batch.constructor'],
+    ['print', 'print.constructor'],
+    ['a prototype chain', 'Object.getPrototypeOf(Object.getPrototypeOf(repo.files)).constructor.constructor'],
+    ['an error', 'new Error("x").constructor.constructor'],
+  ];
+  for (const [name, expr] of constructors) {
+    test(`the Function constructor through ${name} yields no host access`, async () => {
+      const r = await sb.runCell(`
+        let leaked = "none";
+        try { leaked = String(${expr}("return typeof process === 'object' ? process.pid : 'no process'")()); }
+        catch (e) { leaked = "threw " + e.name; }
+        print(leaked)`);
+      assert.equal(r.error, null);
+      assert.doesNotMatch(r.output, /^\d+\n$/, 'a pid leaked');
+      assert.match(r.output, /^(no process|threw (TypeError|ReferenceError|EvalError))\n$/);
+    });
+  }
+
+  test('prototype pollution is refused', async () => {
+    const r = await sb.runCell(`
+      const results = [];
+      for (const target of ["Object.prototype", "Array.prototype", "Function.prototype", "String.prototype"]) {
+        try { (target === "Object.prototype" ? Object.prototype : target === "Array.prototype" ? Array.prototype : target === "Function.prototype" ? Function.prototype : String.prototype).polluted = 1; results.push(target + " changed"); }
+        catch (e) { results.push(target + " " + e.name); }
+      }
+      try { ({}).__proto__.polluted2 = 1; results.push("__proto__ changed") } catch (e) { results.push("__proto__ " + e.name) }
+      print(results.join("; "), typeof ({}).polluted)`);
+    assert.equal(r.error, null);
+    assert.equal(r.output, 'Object.prototype TypeError; Array.prototype TypeError; Function.prototype TypeError; String.prototype TypeError; __proto__ TypeError undefined\n');
+  });
+
+  test('endowments cannot be changed, replaced or deleted', async () => {
+    const attempts = [
+      'repo.read = () => "fake"',
+      'repo.name = "other"',
+      'llm.batch = null',
+      'globalThis.repo = {}',
+      'delete globalThis.print',
+      'Object.defineProperty(globalThis, "llm", {value: 1})',
+      'answer = {}',
+      'Object.setPrototypeOf(repo, {})',
+      'repo.extra = 1',
+    ];
+    for (const attempt of attempts) {
+      const r = await sb.runCell(attempt);
+      assert.match(r.error ?? '', /TypeError/, `${attempt} should throw`);
+    }
+    const r = await sb.runCell('print(await repo.read("x"), repo.name, typeof llm.batch, typeof print)');
+    assert.equal(r.output, 'text of x demo function function\n');
+  });
+
+  test('redeclaring an API name is refused before it runs', async () => {
+    for (const name of ['repo', 'llm', 'rlm', 'print', 'answer', 'console']) {
+      const r = await sb.runCell(`const ${name} = 1`);
+      assert.match(r.error ?? '', new RegExp(`"${name}" is part of the sandbox API`));
+    }
+    await assertHealthy(sb);
+  });
+
+  test('a host error message does not leak a stack with host paths', async () => {
+    const r = await sb.runCell('try { null.x } catch (e) { print(String(e.stack ?? "").includes("/"), e.message) }');
+    assert.equal(r.error, null);
+    assert.match(r.output, /^false /);
+  });
+});
+
+describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = new Sandbox({ repoName: 'demo', handleCall, cellTimeoutMs: 400, heapMb: 48, idleCheckMs: 300 });
+  });
+  after(() => sb.dispose());
+
+  async function expectReset(code: string, reason: CellOutcome['reset'], message: RegExp): Promise<void> {
+    await sb.runCell('const marker = "set before"');
+    const workers = sb.workersStarted;
+    const r = await sb.runCell(code);
+    assert.equal(r.reset, reason);
+    assert.match(r.error ?? '', message);
+    assert.match(r.error ?? '', /variables from earlier cells are gone/);
+    assert.equal(sb.workersStarted, workers + 1, 'a fresh worker replaced the old one');
+    const after = await sb.runCell('print(typeof marker)');
+    assert.equal(after.output, 'undefined\n', 'state was reset');
+    await assertHealthy(sb);
+  }
+
+  test('an infinite loop', () => expectReset('while (true) {}', 'timeout', /stopped after running for 0.4 s/));
+  test('an async infinite loop', () => expectReset('while (true) { await null }', 'timeout', /stopped after running for 0.4 s/));
+  test('a promise that never settles', () => expectReset('await new Promise(() => {})', 'timeout', /time limit/));
+  test('a memory bomb', () =>
+    expectReset('const hog = []; while (true) hog.push(new Array(1e6).fill(1.5))', 'memory', /ran out of memory \(limit 48 MiB\)/));
+  test('a loop left running in the background after the cell', () =>
+    expectReset('(async () => { while (true) { await null } })(); print("returned")', 'background', /kept running after the cell ended/));
+  test('deep recursion is an ordinary error, not a crash', async () => {
+    const r = await sb.runCell('function down(n) { return down(n + 1) + 1 } down(0)');
+    assert.equal(r.reset, null);
+    assert.match(r.error ?? '', /RangeError: Maximum call stack size exceeded/);
+    await assertHealthy(sb);
+  });
+
+  test('time spent waiting for host calls does not count against the cell limit', async () => {
+    const slow = new Sandbox({
+      repoName: 'demo',
+      cellTimeoutMs: 300,
+      handleCall: () => new Promise((resolve) => setTimeout(() => resolve('slow reply'), 250)),
+    });
+    try {
+      const r = await slow.runCell('const out = []; for (let i = 0; i < 4; i++) out.push(await llm("q")); print(out.length)');
+      assert.equal(r.error, null);
+      assert.equal(r.output, '4\n');
+    } finally {
+      await slow.dispose();
+    }
+  });
+
+  test('cancellation stops a running cell at once', async () => {
+    const controller = new AbortController();
+    const pending = sb.runCell('while (true) {}', { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    const r = await pending;
+    assert.equal(r.reset, 'cancelled');
+    assert.equal(r.error, 'Cancelled.');
+    await assertHealthy(sb);
+  });
+});
