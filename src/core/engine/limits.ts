@@ -3,6 +3,7 @@
  * the accounting they are checked against.
  */
 import type { TokenUsage } from '../providers/types';
+import { withDefaults } from '../util/withDefaults';
 
 export interface Limits {
   /** Root-model turns per RLM (root and each recursive one). */
@@ -71,7 +72,7 @@ export class RunBudget {
     limits: Partial<Limits> = {},
     private readonly prices: Record<string, ModelPrice> = {},
   ) {
-    this.limits = { ...DEFAULT_LIMITS, ...definedOnly(limits) };
+    this.limits = withDefaults(DEFAULT_LIMITS, limits);
     validateLimits(this.limits);
   }
 
@@ -122,10 +123,6 @@ export class RunBudget {
       estimated: this.estimated,
     };
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function validateLimits(l: Limits): void {

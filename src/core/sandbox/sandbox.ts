@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { HOST_FUNCTIONS, checkArguments, isHostFunctionName } from './api';
 import { transformCell } from './cellTransform';
 import type { AnswerState, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
+import { withDefaults } from '../util/withDefaults';
 
 export type HostCallHandler = (name: string, args: unknown[], signal: AbortSignal) => Promise<unknown>;
 
@@ -76,11 +77,7 @@ export class Sandbox {
   workersStarted = 0;
 
   constructor(options: SandboxOptions) {
-    this.options = {
-      ...SANDBOX_DEFAULTS,
-      ...options,
-      workerPath: options.workerPath ?? resolveWorkerPath(),
-    };
+    this.options = { ...withDefaults(SANDBOX_DEFAULTS, options), workerPath: options.workerPath ?? resolveWorkerPath() };
   }
 
   get currentAnswer(): AnswerState {

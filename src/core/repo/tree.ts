@@ -1,0 +1,112 @@
+/**
+ * The indented directory view `tree()` and `summary()` print: directories first (with
+ * how many files they hold, recursively), then files, two spaces per level, and a
+ * bounded number of lines so a huge directory cannot flood the model's context. Built
+ * from the listing alone; no file is opened or statted.
+ */
+import { comparePaths } from './pathOrder';
+
+export interface DirNode {
+  dirs: Map<string, DirNode>;
+  files: string[];
+  /** Files in this directory and all below it. */
+  count: number;
+}
+
+const newNode = (): DirNode => ({ dirs: new Map(), files: [], count: 0 });
+
+/** The directory `base` ("" for the root) built from `files`; null when no file lies below it. */
+export function dirTree(files: readonly string[], base: string): DirNode | null {
+  const root = newNode();
+  const prefix = base === '' ? '' : `${base}/`;
+  for (const file of files) {
+    if (!file.startsWith(prefix)) continue;
+    const parts = file.slice(prefix.length).split('/');
+    let node = root;
+    node.count++;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let child = node.dirs.get(parts[i]);
+      if (child === undefined) node.dirs.set(parts[i], (child = newNode()));
+      child.count++;
+      node = child;
+    }
+    node.files.push(parts[parts.length - 1]);
+  }
+  return root.count === 0 ? null : root;
+}
+
+export function fileCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'file' : 'files'}`;
+}
+
+export interface RenderedTree {
+  text: string;
+  /** Entries (directory or file lines) within the depth that did not fit. */
+  omitted: number;
+}
+
+/**
+ * Renders `node` under the heading `label` down to `depth` levels (1 = its direct
+ * entries only), with at most `maxEntries` entry lines. When not everything fits, the
+ * budget goes breadth-first — all top-level entries before any second-level one, and so
+ * on — so one huge directory cannot hide its siblings; directories left unexpanded
+ * still show their file counts.
+ */
+export function renderTree(node: DirNode, label: string, depth: number, maxEntries: number, hint: string): RenderedTree {
+  const sorted = new Map<DirNode, { dirs: string[]; files: string[] }>();
+  const entriesOf = (dir: DirNode): { dirs: string[]; files: string[] } => {
+    let e = sorted.get(dir);
+    if (e === undefined) {
+      e = { dirs: [...dir.dirs.keys()].sort(comparePaths), files: [...dir.files].sort(comparePaths) };
+      sorted.set(dir, e);
+    }
+    return e;
+  };
+
+  // How many of each directory's entries are shown, handed out level by level.
+  const shown = new Map<DirNode, number>();
+  let budget = maxEntries;
+  let frontier = [node];
+  for (let level = 1; level <= depth && budget > 0 && frontier.length > 0; level++) {
+    const next: DirNode[] = [];
+    for (const dir of frontier) {
+      if (budget === 0) break;
+      const { dirs, files } = entriesOf(dir);
+      const take = Math.min(dirs.length + files.length, budget);
+      shown.set(dir, take);
+      budget -= take;
+      for (let i = 0; i < Math.min(take, dirs.length); i++) next.push(dir.dirs.get(dirs[i])!);
+    }
+    frontier = next;
+  }
+
+  const countWithin = (dir: DirNode, level: number): number => {
+    if (level > depth) return 0;
+    let n = dir.files.length + dir.dirs.size;
+    for (const child of dir.dirs.values()) n += countWithin(child, level + 1);
+    return n;
+  };
+  const omitted = countWithin(node, 1) - (maxEntries - budget);
+
+  const lines = [`${label}/ (${fileCount(node.count)})`];
+  const walk = (dir: DirNode, level: number): void => {
+    const take = shown.get(dir);
+    if (take === undefined) return;
+    const indent = '  '.repeat(level);
+    const { dirs, files } = entriesOf(dir);
+    for (let i = 0; i < take; i++) {
+      if (i < dirs.length) {
+        const child = dir.dirs.get(dirs[i])!;
+        lines.push(`${indent}${dirs[i]}/ (${fileCount(child.count)})`);
+        walk(child, level + 1);
+      } else {
+        lines.push(`${indent}${files[i - dirs.length]}`);
+      }
+    }
+    const rest = dirs.length + files.length - take;
+    if (rest > 0 && level > 1) lines.push(`${indent}… ${rest.toLocaleString('en-US')} more`);
+  };
+  walk(node, 1);
+  if (omitted > 0) lines.push(`  … ${omitted.toLocaleString('en-US')} more entries not shown; ${hint}`);
+  return { text: lines.join('\n'), omitted };
+}

@@ -1,0 +1,270 @@
+/**
+ * The RLM loop with a real repository on disk and the real sandbox; only the model is
+ * scripted. Covers the happy path, citations, limits and model misbehaviour.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runRlm, type RlmRunOptions } from '../../src/core/engine/rlm';
+import type { RlmEvent } from '../../src/core/engine/events';
+import { FINAL_TURN_NOTICE, SUBCALL_BUDGET_NOTICE } from '../../src/core/engine/prompts';
+import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
+import { ScriptedProvider, js, type RootScript, type SubScript } from '../support/scriptedProvider';
+
+let dir: string;
+let outside: string;
+
+before(async () => {
+  outside = await mkdtemp(path.join(tmpdir(), 'rlm-engine-'));
+  dir = path.join(outside, 'project');
+  await mkdir(path.join(dir, 'src', 'util'), { recursive: true });
+  await writeFile(path.join(dir, 'src', 'config.ts'), ['import { env } from "./util/env";', '', 'export function loadConfig() {', '  return { port: Number(env("PORT") ?? 8080) };', '}', ''].join('\n'));
+  await writeFile(path.join(dir, 'src', 'util', 'env.ts'), ['// PLANTED_CONTENT_7f3a: only code may see this', 'export function env(name: string) {', '  return process.env[name];', '}', ''].join('\n'));
+  await writeFile(path.join(dir, 'README.md'), '# demo\n');
+  await writeFile(path.join(outside, 'secret.txt'), 'OUTSIDE_SECRET_91b2\n');
+});
+
+after(() => rm(outside, { recursive: true, force: true }));
+
+async function run(root: RootScript, opts: Partial<RlmRunOptions> & { subScript?: SubScript; subDelayMs?: number; rootDelayMs?: number } = {}) {
+  const provider = new ScriptedProvider(root, opts.subScript, { subDelayMs: opts.subDelayMs, rootDelayMs: opts.rootDelayMs });
+  const events: RlmEvent[] = [];
+  const repo = new WorkspaceRepo(dir);
+  const result = await runRlm({
+    repo,
+    query: 'Where does the port come from?',
+    root: { provider },
+    onEvent: (e) => events.push(e),
+    ...opts,
+  });
+  return { result, provider, events, repo };
+}
+
+describe('engine: a normal run', () => {
+  test('explores with grep and read, answers, and cites exactly the lines it read', async () => {
+    const { result, provider, events } = await run(({ turn }) => {
+      if (turn === 0) return js('const hits = await repo.grep("PORT"); print(hits)');
+      if (turn === 1) return js('const text = await repo.read("src/config.ts", {start: 3, end: 5}); print(text)');
+      return js('answer.content = "The port comes from the PORT variable (src/config.ts:4), default 8080."; answer.ready = true');
+    });
+    assert.equal(result.ready, true);
+    assert.equal(result.stoppedBy, null);
+    assert.equal(result.answer, 'The port comes from the PORT variable (src/config.ts:4), default 8080.');
+    assert.deepEqual(result.citations, [{ path: 'src/config.ts', ranges: [{ start: 3, end: 5 }], via: ['grep', 'read'] }]);
+    assert.equal(result.trace.root.steps.length, 3);
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /path: 'src\/config\.ts'[\s\S]*line: 4/);
+    assert.match(provider.rootRequests[2]!.messages.at(-1)!.content, /export function loadConfig\(\)/);
+    const types = events.map((e) => e.type);
+    assert.equal(types.filter((t) => t === 'step-started').length, 3);
+    assert.ok(types.includes('answer-ready'));
+    assert.deepEqual(result.usage.modelCalls, 3);
+    assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
+    // The trace is plain data.
+    assert.deepEqual(JSON.parse(JSON.stringify(result.trace)).root.steps[1].cells[0].code, 'const text = await repo.read("src/config.ts", {start: 3, end: 5}); print(text)');
+  });
+
+  test('the root model is given a description of the repository, never its contents', async () => {
+    const { provider } = await run(() => js('answer.content = "x"; answer.ready = true'));
+    const first = provider.rootRequests[0]!.messages.map((m) => m.content).join('\n');
+    assert.match(first, /Question: Where does the port come from\?/);
+    assert.match(first, /Files: 3\b/);
+    assert.match(first, /TypeScript/);
+    assert.match(first, /await repo\.grep\(pattern/, 'the system prompt carries the API reference');
+    assert.doesNotMatch(first, /PLANTED_CONTENT_7f3a/);
+  });
+
+  test('variables persist across turns', async () => {
+    const { result } = await run(({ turn }) => {
+      if (turn === 0) return js('const files = await repo.files("**/*.ts")');
+      return js('answer.content = files.join(", "); answer.ready = true');
+    });
+    assert.equal(result.answer, 'src/config.ts, src/util/env.ts');
+  });
+
+  test('llm.batch runs sub-calls in parallel up to the concurrency limit, in order', async () => {
+    const { result, provider, events } = await run(
+      ({ turn }) => {
+        if (turn === 0) return js('const replies = await llm.batch(["a", "bb", "ccc", "dddd", "eeeee", "ffffff", "g"]); print(replies.join("|"))');
+        return js('answer.content = "done"; answer.ready = true');
+      },
+      { subScript: (p) => `len=${p.length}`, subDelayMs: 30, limits: { subCallConcurrency: 3 } },
+    );
+    assert.equal(result.usage.subCalls, 7);
+    assert.equal(provider.maxInFlight, 3);
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /len=1\|len=2\|len=3\|len=4\|len=5\|len=6\|len=1/);
+    assert.equal(events.filter((e) => e.type === 'subcall-started').length, 7);
+    assert.equal(events.filter((e) => e.type === 'subcall-finished' && e.ok).length, 7);
+    assert.equal(result.trace.root.steps[0]!.subCalls.length, 7);
+  });
+
+  test('rlm() runs a recursive RLM over a subset of files, with its own REPL', async () => {
+    const { result, provider } = await run(({ turn, question }) => {
+      if (question === 'What does env do?') {
+        if (turn === 0) return js('const all = await repo.files(); print(all.join(","))');
+        return js('answer.content = "env reads " + (await repo.read("src/util/env.ts", {start: 3, end: 3})).trim(); answer.ready = true');
+      }
+      if (turn === 0) return js('const sub = await rlm("What does env do?", {files: ["src/util/**"]}); print(sub)');
+      return js('answer.content = "sub said: " + sub; answer.ready = true');
+    });
+    assert.equal(result.answer, 'sub said: env reads return process.env[name];');
+    const childFirstTurn = provider.rootRequests.find((r) => /Question: What does env do\?/.test(r.messages[1]!.content) && r.messages.length === 4);
+    assert.ok(childFirstTurn, 'the child had a second turn');
+    assert.match(childFirstTurn.messages.at(-1)!.content, /^Output:\nsrc\/util\/env\.ts\n/, 'the child saw only its subset');
+    const child = result.trace.root.steps[0]!.subCalls[0]!;
+    assert.equal(child.kind, 'rlm');
+    assert.equal(child.kind === 'rlm' && child.depth, 1);
+    assert.deepEqual(result.citations.map((c) => c.path), ['src/util/env.ts'], 'reads below are cited above');
+  });
+
+  test('at the maximum depth rlm() is one sub-call with the files, numbered, in its prompt', async () => {
+    const { result, provider } = await run(
+      ({ turn }) => {
+        if (turn === 0) return js('print(await rlm("Summarise", {files: ["src/util/env.ts"]}))');
+        return js('answer.content = "ok"; answer.ready = true');
+      },
+      { limits: { maxDepth: 0 }, subScript: (p) => (p.includes('2| export function env') ? 'saw numbered env.ts' : 'missing') },
+    );
+    assert.equal(result.usage.subCalls, 1);
+    assert.equal(provider.subRequests.length, 1);
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /saw numbered env\.ts/);
+    assert.doesNotMatch(provider.subRequests[0]!.messages[1]!.content, /config\.ts/);
+  });
+
+  test('a cheaper sub-model answers sub-calls when one is configured', async () => {
+    const root = new ScriptedProvider(({ turn }) => (turn === 0 ? js('print(await llm("hi"))') : js('answer.content = "ok"; answer.ready = true')));
+    const sub = new ScriptedProvider(() => '', () => 'from the sub model');
+    const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider: root, model: 'big' }, sub: { provider: sub, model: 'small' } });
+    assert.equal(result.ready, true);
+    assert.equal(root.subRequests.length, 0);
+    assert.equal(sub.subRequests.length, 1);
+    assert.equal(sub.subRequests[0]!.model, 'small');
+    assert.match(root.rootRequests[1]!.messages.at(-1)!.content, /from the sub model/);
+  });
+});
+
+describe('engine: the model misbehaves', () => {
+  test('a reply without code gets one nudge; a second one is taken as the answer', async () => {
+    const { result, provider } = await run(({ turn }) => (turn === 0 ? 'I think it is in config.' : 'It is PORT, read in src/config.ts.'));
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /no code to run and the answer is not marked ready/);
+    assert.equal(result.answer, 'It is PORT, read in src/config.ts.');
+    assert.equal(provider.rootRequests.length, 2);
+  });
+
+  test('code in the wrong language is pointed out', async () => {
+    const { provider } = await run(({ turn }) => (turn === 0 ? '```python\nprint(1)\n```' : js('answer.content = "ok"; answer.ready = true')));
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /```python blocks; only blocks tagged js, javascript or repl run/);
+  });
+
+  test('a syntax error is reported with its place and the model recovers', async () => {
+    const { result, provider } = await run(({ turn }) =>
+      turn === 0 ? js('const x = ;\n') + '\n\n' + js('print("never runs")') : js('answer.content = "recovered"; answer.ready = true'),
+    );
+    const feedback = provider.rootRequests[1]!.messages.at(-1)!.content;
+    assert.match(feedback, /SyntaxError: Unexpected token \(line 1, column 11\)/);
+    assert.match(feedback, /Cells 2-2 did not run because cell 1 failed/);
+    assert.doesNotMatch(feedback, /never runs/);
+    assert.equal(result.answer, 'recovered');
+  });
+
+  test('never setting ready ends at the iteration limit with the last draft, after a warning', async () => {
+    const { result, provider, events } = await run(({ turn }) => js(`answer.content = "draft ${turn}"`), { limits: { maxIterations: 3 } });
+    assert.equal(result.ready, false);
+    assert.equal(result.stoppedBy, 'iterations');
+    assert.equal(result.answer, 'draft 2');
+    assert.match(result.note ?? '', /iteration limit \(3 turns\).*last draft/);
+    assert.equal(provider.rootRequests.length, 3);
+    assert.ok(provider.rootRequests[2]!.messages.at(-1)!.content.includes(FINAL_TURN_NOTICE));
+    assert.ok(events.some((e) => e.type === 'limit-hit' && e.limit === 'iterations'));
+  });
+
+  test('a run that never drafts still ends with something: its last findings', async () => {
+    const { result } = await run(() => js('print("found PORT in config")'), { limits: { maxIterations: 2 } });
+    assert.equal(result.stoppedBy, 'iterations');
+    assert.match(result.answer, /No answer was drafted[\s\S]*found PORT in config/);
+  });
+
+  test('ready with an empty answer is refused and explained', async () => {
+    const { result, provider } = await run(({ turn }) => (turn === 0 ? js('answer.ready = true') : js('answer.content = "now"; answer.ready = true')));
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /answer\.ready is true but answer\.content is empty/);
+    assert.equal(result.answer, 'now');
+  });
+
+  test('thousands of sub-calls are refused by the budget, and the model is told to finish', async () => {
+    const { result, provider } = await run(
+      ({ turn }) => {
+        if (turn === 0) return js('await llm.batch(Array.from({length: 5000}, (_, i) => "q" + i))');
+        if (turn === 1) return js('let n = 0; try { for (let i = 0; i < 1000; i++) { await llm("x"); n++ } } catch (e) { print(n, e.message) }');
+        return js('answer.content = "stopped"; answer.ready = true');
+      },
+      { limits: { maxSubCalls: 50 } },
+    );
+    const first = provider.rootRequests[1]!.messages.at(-1)!.content;
+    assert.match(first, /This needs 5,000 sub-calls but only 50 of 50 are left/);
+    const second = provider.rootRequests[2]!.messages.at(-1)!.content;
+    assert.match(second, /^Output:\n50 The sub-call budget \(50\) is used up/);
+    assert.ok(second.includes(SUBCALL_BUDGET_NOTICE));
+    assert.equal(provider.subRequests.length, 50);
+    assert.equal(result.usage.subCalls, 50);
+    assert.equal(result.answer, 'stopped');
+  });
+
+  test('reading outside the workspace is refused and nothing outside reaches any model', async () => {
+    const { provider } = await run(({ turn }) =>
+      turn === 0
+        ? js('for (const p of ["../secret.txt", "' + path.join(outside, 'secret.txt') + '", "src/../../secret.txt"]) { try { print(await repo.read(p)) } catch (e) { print(e.message) } }')
+        : js('answer.content = "no"; answer.ready = true'),
+    );
+    const feedback = provider.rootRequests[1]!.messages.at(-1)!.content;
+    assert.match(feedback, /Path "\.\.\/secret\.txt" is outside the workspace/);
+    assert.match(feedback, /Path ".*secret\.txt" is absolute; paths are relative to the workspace root/);
+    assert.match(feedback, /Path "src\/\.\.\/\.\.\/secret\.txt" is outside the workspace/);
+    assert.ok(provider.requests.every((r) => r.messages.every((m) => !m.content.includes('OUTSIDE_SECRET_91b2'))));
+  });
+
+  test('llm() is refused in REPL-only mode', async () => {
+    const { provider, result } = await run(({ turn }) => (turn === 0 ? js('await llm("x")') : js('answer.content = "ok"; answer.ready = true')), { subcalls: false });
+    assert.match(provider.rootRequests[0]!.messages[0]!.content, /llm\(\), llm\.batch\(\) and rlm\(\) are disabled in this run/);
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /disabled in this run \(REPL-only mode\)/);
+    assert.equal(result.usage.subCalls, 0);
+  });
+});
+
+describe('engine: limits and cancellation', () => {
+  test('the token limit ends the run with the draft', async () => {
+    const { result } = await run(({ turn }) => js(`answer.content = "draft ${turn}"; print("x".repeat(4000))`), { limits: { maxTokens: 3_000 } });
+    assert.equal(result.stoppedBy, 'tokens');
+    assert.match(result.answer, /^draft \d$/);
+    assert.ok(result.limitsHit.includes('tokens'));
+  });
+
+  test('the wall-time limit stops a slow model mid-request', async () => {
+    const { result } = await run(({ turn }) => js(`answer.content = "draft ${turn}"`), { rootDelayMs: 150, limits: { maxWallTimeMs: 400 } });
+    assert.equal(result.stoppedBy, 'wall-time');
+    assert.match(result.answer, /^draft \d$/);
+  });
+
+  test('cancellation stops the run during a sub-call fan-out and keeps the draft', async () => {
+    const controller = new AbortController();
+    const { result, provider } = await run(
+      ({ turn }) => {
+        if (turn === 0) return js('answer.content = "partial"; await llm.batch(Array.from({length: 40}, () => "slow"))');
+        return js('answer.content = "should not get here"; answer.ready = true');
+      },
+      { subDelayMs: 10_000, signal: controller.signal, onEvent: (e) => e.type === 'subcall-started' && controller.abort() },
+    );
+    assert.equal(result.stoppedBy, 'cancelled');
+    assert.equal(result.ready, false);
+    assert.equal(provider.rootRequests.length, 1);
+    assert.ok(provider.subRequests.length < 40, 'the fan-out did not run to completion');
+  });
+
+  test('an empty question is refused with an example', async () => {
+    await assert.rejects(run(() => 'x', { query: '  ' }), /The question is empty/);
+  });
+
+  test('invalid limits are refused with the name of the limit', async () => {
+    await assert.rejects(run(() => 'x', { limits: { maxIterations: 0 } }), /maxIterations must be a positive integer/);
+  });
+});
