@@ -3,6 +3,7 @@
  * UsageError whose message says what to type instead.
  */
 import { parseArgs } from 'node:util';
+import type { ProviderChoice } from './chooseProvider';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -42,16 +43,9 @@ Output:
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL, OLLAMA_HOST.
 Exit status: 0 with an answer, 1 on an error, 2 on bad usage, 130 when interrupted.`;
 
-export interface AskArgs {
+export interface AskArgs extends ProviderChoice {
   question: string;
   repo: string;
-  provider?: 'openai' | 'ollama';
-  model?: string;
-  subModel?: string;
-  baseURL?: string;
-  host?: string;
-  numCtx?: number;
-  timeoutMs?: number;
   maxIterations?: number;
   maxDepth?: number;
   maxSubCalls?: number;

@@ -77,3 +77,8 @@ export function anySignal(signals: (AbortSignal | null | undefined)[]): AbortSig
 export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
+
+/** Usage to report when the server sent none: estimated from characters, and marked so. */
+export function estimatedUsage(promptChars: number, text: string): { inputTokens: number; outputTokens: number; estimated: true } {
+  return { inputTokens: estimateTokens(promptChars), outputTokens: estimateTokens(text.length), estimated: true };
+}

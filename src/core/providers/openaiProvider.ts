@@ -10,7 +10,7 @@
 
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { AttemptController, CallbackError, estimateTokens } from './attempt';
+import { AttemptController, CallbackError, estimatedUsage } from './attempt';
 import { displayEndpoint, mapOpenAIError, type ErrorContext } from './errors';
 import { withRetry } from './retry';
 import { ProviderError, type Completion, type CompletionRequest, type ModelProvider, type TokenUsage } from './types';
@@ -160,11 +160,7 @@ export class OpenAIProvider implements ModelProvider {
 
     return {
       text,
-      usage: usage ?? {
-        inputTokens: estimateTokens(request.messages.reduce((n, m) => n + m.content.length, 0)),
-        outputTokens: estimateTokens(text.length),
-        estimated: true,
-      },
+      usage: usage ?? estimatedUsage(request.messages.reduce((n, m) => n + m.content.length, 0), text),
       model: serverModel ?? model,
       ...(finishReason !== undefined ? { finishReason } : {}),
     };
