@@ -73,7 +73,7 @@ export function formatBytes(bytes: number): string {
 export function describeRepo(summary: RepoSummary): string {
   const languages = summary.languages
     .slice(0, 8)
-    .map((l) => `${l.language} (${l.files.toLocaleString('en-US')} files)`)
+    .map((l) => `${l.language} (${l.files.toLocaleString('en-US')} file${l.files === 1 ? '' : 's'})`)
     .join(', ');
   return [
     `Repository: ${summary.name}`,

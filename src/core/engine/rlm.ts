@@ -270,9 +270,15 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         reply: '',
         cells: [],
         subCalls: [],
+        filesRead: [],
         durationMs: 0,
       };
       trace.steps.push(step);
+      const readsBefore = repo.readLog.length;
+      const endStep = () => {
+        step.durationMs = performance.now() - stepStarted;
+        step.filesRead = citationsFromReadLog(repo.readLog.slice(readsBefore));
+      };
       currentStep = step;
 
       let completion: Completion;
@@ -285,6 +291,7 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
           onRetry: (r) => ctx.emit({ type: 'retry', depth, ...r }),
         });
       } catch (error) {
+        endStep();
         const reason = signal.aborted ? (stopReason(ctx) ?? 'cancelled') : null;
         if (reason) {
           trace.limitHit = reason;
@@ -306,14 +313,14 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         if (!nudged) {
           nudged = true;
           turns.push({ reply, feedback: { role: 'user', content: prompts.noCodeNudge(parsed.otherBlocks.map((b) => b.language), parsed.unclosed !== null) } });
-          step.durationMs = performance.now() - stepStarted;
+          endStep();
           continue;
         }
         // Second reply in a row without code: take it as the answer rather than loop.
         const current = sandbox.currentAnswer;
         if (!current.content.trim()) sandbox.setAnswer({ content: completion.text.trim(), ready: true });
         else sandbox.setAnswer({ ...current, ready: true });
-        step.durationMs = performance.now() - stepStarted;
+        endStep();
         break;
       }
       nudged = false;
@@ -346,7 +353,7 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         }
         if (outcome.reset === 'cancelled') break;
       }
-      step.durationMs = performance.now() - stepStarted;
+      endStep();
       if (ready) break;
 
       let finalTurn: string | null = null;

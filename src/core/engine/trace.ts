@@ -40,6 +40,8 @@ export interface TraceStep {
   reply: string;
   cells: TraceCell[];
   subCalls: Array<TraceLlmCall | TraceRlm>;
+  /** Line ranges read during this step, its sub-calls included. */
+  filesRead: Citation[];
   durationMs: number;
 }
 
