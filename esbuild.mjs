@@ -8,7 +8,9 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const entries = [
-  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
+  // typescript is a runtime dependency loaded only by the eval generators; bundling it
+  // would add ~10 MB to the CLI for a path most runs never take.
+  { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node', external: ['typescript'] },
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
   { in: 'src/vscode/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
@@ -24,7 +26,7 @@ const contexts = await Promise.all(
       format: 'cjs',
       sourcemap: !production,
       minify: production,
-      external: ['vscode'],
+      external: ['vscode', ...(e.external ?? [])],
       banner: e.banner ? { js: e.banner } : undefined,
       logLevel: 'warning',
     }),

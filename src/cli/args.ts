@@ -4,15 +4,16 @@
  */
 import { parseArgs } from 'node:util';
 import type { ProviderChoice } from './chooseProvider';
+import { EVAL_OPTIONS, parseEvalCommandLine, type EvalCommand } from './evalArgs';
+import { MODEL_OPTIONS, UsageError, modelSettings } from './options';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './options';
 
 export const HELP = `rlm: answers questions about a code repository with a Recursive Language Model.
 
 Usage:
   rlm ask "question" [options]
+  rlm eval QUESTIONS.jsonl [options]     measure accuracy, cost and latency (rlm eval --help)
 
 Model:
   --provider openai|ollama   default: openai when OPENAI_API_KEY is set, else a running Ollama
@@ -60,53 +61,42 @@ export interface AskArgs extends ProviderChoice {
   quiet: boolean;
 }
 
-export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'ask'; args: AskArgs };
+export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'ask'; args: AskArgs } | { kind: 'eval'; command: EvalCommand };
 
-function int(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${value}".`);
-  return n;
-}
+const ASK_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  repo: { type: 'string' },
+  ...MODEL_OPTIONS,
+  'no-subcalls': { type: 'boolean' },
+  json: { type: 'boolean' },
+  trace: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
 
-function seconds(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number of seconds above 0, got "${value}".`);
-  return Math.round(n * 1000);
+/** The first argument that is not an option or an option's value (the command name). */
+function firstPositional(argv: string[]): { index: number; value: string } | null {
+  const takesValue = new Set(
+    [...Object.entries(ASK_OPTIONS), ...Object.entries(EVAL_OPTIONS)].filter(([, o]) => o.type === 'string').map(([name]) => `--${name}`),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return i + 1 < argv.length ? { index: i + 1, value: argv[i + 1]! } : null;
+    if (a.startsWith('-') && a !== '-') {
+      if (!a.includes('=') && takesValue.has(a)) i++;
+      continue;
+    }
+    return { index: i, value: a };
+  }
+  return null;
 }
 
 export function parseCommandLine(argv: string[], cwd: string): Command {
+  const first = firstPositional(argv);
+  if (first?.value === 'eval') return { kind: 'eval', command: parseEvalCommandLine([...argv.slice(0, first.index), ...argv.slice(first.index + 1)], cwd) };
   const { values, positionals } = (() => {
     try {
-      return parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          help: { type: 'boolean', short: 'h' },
-          version: { type: 'boolean', short: 'v' },
-          repo: { type: 'string' },
-          provider: { type: 'string' },
-          model: { type: 'string' },
-          'sub-model': { type: 'string' },
-          'base-url': { type: 'string' },
-          host: { type: 'string' },
-          'num-ctx': { type: 'string' },
-          timeout: { type: 'string' },
-          'max-iterations': { type: 'string' },
-          'max-depth': { type: 'string' },
-          'max-sub-calls': { type: 'string' },
-          'max-tokens': { type: 'string' },
-          'max-time': { type: 'string' },
-          concurrency: { type: 'string' },
-          'cell-timeout': { type: 'string' },
-          'no-subcalls': { type: 'boolean' },
-          'no-gitignore': { type: 'boolean' },
-          json: { type: 'boolean' },
-          trace: { type: 'string' },
-          quiet: { type: 'boolean', short: 'q' },
-        },
-      });
+      return parseArgs({ args: argv, allowPositionals: true, options: ASK_OPTIONS });
     } catch (error) {
       throw new UsageError(`${(error as Error).message}. Run "rlm --help" for the options.`);
     }
@@ -116,36 +106,17 @@ export function parseCommandLine(argv: string[], cwd: string): Command {
   if (values.version) return { kind: 'version' };
   const [command, ...rest] = positionals;
   if (command === undefined) return { kind: 'help' };
-  if (command !== 'ask') throw new UsageError(`Unknown command "${command}". Try: rlm ask "How is the config loaded?"`);
+  if (command !== 'ask') throw new UsageError(`Unknown command "${command}". Try: rlm ask "How is the config loaded?" (or rlm eval --help)`);
   if (rest.length === 0 || !rest.join(' ').trim()) throw new UsageError('rlm ask needs a question, e.g. rlm ask "Where are HTTP routes defined?"');
   if (rest.length > 1) throw new UsageError(`rlm ask takes one question; quote it: rlm ask "${rest.join(' ')}"`);
-
-  const provider = values.provider;
-  if (provider !== undefined && provider !== 'openai' && provider !== 'ollama') {
-    throw new UsageError(`--provider must be "openai" or "ollama", got "${provider}".`);
-  }
 
   return {
     kind: 'ask',
     args: {
       question: rest[0]!,
       repo: values.repo ?? cwd,
-      provider,
-      model: values.model,
-      subModel: values['sub-model'],
-      baseURL: values['base-url'],
-      host: values.host,
-      numCtx: int('num-ctx', values['num-ctx'], 512),
-      timeoutMs: seconds('timeout', values.timeout),
-      maxIterations: int('max-iterations', values['max-iterations'], 1),
-      maxDepth: int('max-depth', values['max-depth'], 0),
-      maxSubCalls: int('max-sub-calls', values['max-sub-calls'], 1),
-      maxTokens: int('max-tokens', values['max-tokens'], 1),
-      maxWallTimeMs: seconds('max-time', values['max-time']),
-      concurrency: int('concurrency', values.concurrency, 1),
-      cellTimeoutMs: seconds('cell-timeout', values['cell-timeout']),
+      ...modelSettings(values),
       subcalls: !values['no-subcalls'],
-      gitignore: !values['no-gitignore'],
       json: values.json ?? false,
       trace: values.trace,
       quiet: values.quiet ?? false,

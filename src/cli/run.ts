@@ -11,6 +11,7 @@ import { ProviderError } from '../core/providers/types';
 import { WorkspaceRepo } from '../core/repo/workspaceRepo';
 import { HELP, UsageError, parseCommandLine, type AskArgs } from './args';
 import { chooseProvider } from './chooseProvider';
+import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
 
 export interface CliIo {
@@ -34,6 +35,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`rlm ${VERSION}\n`);
       return 0;
     }
+    if (command.kind === 'eval') return await runEvalCommand(command.command, io);
     return await ask(command.args, io);
   } catch (error) {
     return reportError(error, io);
