@@ -105,7 +105,7 @@ async function ask(args: AskArgs, io: CliIo): Promise<number> {
   if (!args.quiet) {
     const u = result.usage;
     io.stderr.write(
-      `rlm: ${result.trace.root.steps.length} steps, ${u.subCalls} sub-calls, ${u.inputTokens + u.outputTokens} tokens${u.estimated ? ' (estimated)' : ''}` +
+      `rlm: ${result.trace.root.steps.length} steps, ${u.subCalls} sub-calls, ${(u.inputTokens + u.outputTokens).toLocaleString('en-US')} tokens${u.estimated ? ' (estimated)' : ''}` +
         `${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}\n`,
     );
   }
