@@ -1,0 +1,353 @@
+/**
+ * 2. Search: repo.grep against rg run directly on the same tree with the same options
+ * (the arguments come from the engine's own `ripgrepArgs`, so ignore rules, hidden files,
+ * --text, --crlf, --sort path and the binary-extension globs are identical), and
+ * repo.files against `rg --files` with the same ignore options.
+ *
+ * repo.grep does more than rg: it checks every line rg reports against the listing, the
+ * file's binary sniff (first 8 KiB, once per file) and the JavaScript regex, then sorts.
+ * To show where the time goes, three more figures are taken per pattern: the engine's
+ * rg runner with a no-op consumer (spawn + stream parsing), repo.grep a second time on
+ * the same repo (binary sniffs cached), and rg without `--sort path` (rg's parallel walk,
+ * which the engine gives up to keep the maxResults cut-off deterministic).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fg from 'fast-glob';
+import { mapLimit } from '../../src/core/repo/snapshot';
+import { comparePaths } from '../../src/core/repo/pathOrder';
+import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from '../../src/core/repo/binary';
+import { splitLines } from '../../src/core/repo/lines';
+import { nodeRepoFs, type RepoFs } from '../../src/core/repo/fsAccess';
+import { type RipgrepQuery, ripgrepArgs, runRipgrep } from '../../src/core/repo/ripgrep';
+import { excludedDirNames } from '../../src/core/repo/globMatch';
+import { DEFAULT_EXCLUDE, MAX_RESULTS_CAP, WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
+import { median, ratio, within, type Row } from '../lib/stats';
+import type { BenchContext, MeasurementResult } from '../lib/context';
+import { runProcess } from '../lib/proc';
+import { PATTERNS } from '../lib/patterns';
+
+const TARGET = 1.5;
+
+/** The flags repo.files' listing semantics correspond to (same ignore handling as ripgrepArgs). */
+export function rgFilesArgs(sorted: boolean): string[] {
+  const grepArgs = ripgrepArgs(query('x', false));
+  const keep = ['--no-config', '--hidden', '--no-require-git', '--no-ignore-parent', '--no-ignore-global', '--no-ignore-dot', '--no-ignore-exclude'];
+  const args = grepArgs.filter((a) => keep.includes(a));
+  if (sorted) args.push('--sort', 'path');
+  args.push('--files', '--null');
+  for (const name of excludedDirNames(DEFAULT_EXCLUDE)) args.push('-g', `!${name}/`);
+  args.push('.');
+  return args;
+}
+
+function query(pattern: string, ignoreCase: boolean): RipgrepQuery {
+  return {
+    pattern,
+    ignoreCase,
+    useGitignore: true,
+    includeGlobs: null,
+    excludeDirNames: excludedDirNames(DEFAULT_EXCLUDE),
+    paths: null,
+  };
+}
+
+async function countSymlinks(root: string, files: readonly string[]): Promise<number> {
+  const flags = await mapLimit(files, 64, async (f) => (await fs.promises.lstat(path.join(root, f))).isSymbolicLink());
+  return flags.filter(Boolean).length;
+}
+
+/** Counts files below `root` with plain readdirSync, skipping the excluded directory names. */
+function walkSync(root: string, skip: readonly string[]): number {
+  let n = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (!skip.includes(e.name)) stack.push(path.join(dir, e.name));
+      } else n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Lines rg cut at --max-columns in text files: repo.grep re-reads each such file whole to
+ * get the full line. Returns how many files and bytes that is and what one pass costs.
+ */
+async function longLineRereads(rgPath: string, args: string[], root: string): Promise<{ files: number; bytes: number; ms: number }> {
+  const cutFiles = new Set<string>();
+  await runRipgrep(rgPath, args, root, async (r) => {
+    if (r.cut) cutFiles.add(r.path);
+    return true;
+  });
+  const text: string[] = [];
+  for (const f of cutFiles) {
+    if (hasBinaryExtension(f)) continue;
+    if (!looksBinary(await nodeRepoFs.readHead(path.join(root, f), SNIFF_BYTES))) text.push(f);
+  }
+  let bytes = 0;
+  const t0 = performance.now();
+  for (const f of text) {
+    const b = await fs.promises.readFile(path.join(root, f));
+    bytes += b.length;
+    splitLines(b.toString('utf8'));
+  }
+  return { files: text.length, bytes, ms: performance.now() - t0 };
+}
+
+interface FsCounts {
+  readFile: number;
+  readFileBytes: number;
+  readHead: number;
+  stat: number;
+  /** Streamed reads (files over maxReadBytes): one per cut line, each from the start of the file. */
+  streams: number;
+}
+
+/** The repo's file-system layer, counting what grep reads beyond rg's output. */
+function countingFs(counts: FsCounts): RepoFs {
+  return {
+    ...nodeRepoFs,
+    readFile: async (file) => {
+      const b = await nodeRepoFs.readFile(file);
+      counts.readFile++;
+      counts.readFileBytes += b.length;
+      return b;
+    },
+    readHead: (file, bytes) => {
+      counts.readHead++;
+      return nodeRepoFs.readHead(file, bytes);
+    },
+    stat: (file) => {
+      counts.stat++;
+      return nodeRepoFs.stat(file);
+    },
+    createReadStream: (file) => {
+      counts.streams++;
+      return nodeRepoFs.createReadStream(file);
+    },
+  };
+}
+
+function withoutSort(args: string[]): string[] {
+  const i = args.indexOf('--sort');
+  return i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
+}
+
+/** A repo whose listing is already made (as in a run, where the summary lists everything first). */
+async function primedRepo(root: string, rgPath: string): Promise<WorkspaceRepo> {
+  const repo = new WorkspaceRepo(root, { ripgrepPath: rgPath });
+  await repo.files();
+  return repo;
+}
+
+interface PatternSamples {
+  rg: number[];
+  rgParallel: number[];
+  parseOnly: number[];
+  grep: number[];
+  grepCachedSniff: number[];
+  rgLines: number;
+  longLines: { files: number; bytes: number; ms: number } | null;
+  /** What one repo.grep (fresh repo, listing made) read itself: whole files, 8 KiB sniffs, stats. */
+  fsCounts: FsCounts | null;
+  grepMatches: number;
+  filesWithMatches: number;
+  engine: string | null;
+  capped: boolean;
+}
+
+export async function measureSearch(ctx: BenchContext): Promise<MeasurementResult> {
+  const rgPath = ctx.rgPath;
+  if (rgPath === null) throw new Error('No runnable rg binary (the bundled @vscode/ripgrep-universal one is missing); search cannot be compared.');
+  const root = ctx.repo;
+
+  // ---- repo.files against rg --files ----------------------------------------------------
+  const filesSamples: number[] = [];
+  const rgFilesSorted: number[] = [];
+  const rgFilesParallel: number[] = [];
+  const candidateFilter: number[] = [];
+  const fgPlain: number[] = [];
+  const nodeWalk: number[] = [];
+  const sortMs: number[] = [];
+  let listed = 0;
+  let rgListed = 0;
+  let symlinked = 0;
+  let candidates = 0;
+  await runProcess(rgPath, rgFilesArgs(true), { cwd: root }); // page cache
+  for (let run = 0; run < ctx.runs; run++) {
+    const r = await runProcess(rgPath, rgFilesArgs(true), { cwd: root, countNul: true });
+    rgFilesSorted.push(r.ms);
+    rgListed = r.records;
+    rgFilesParallel.push((await runProcess(rgPath, rgFilesArgs(false), { cwd: root, countNul: true })).ms);
+    const repo = new WorkspaceRepo(root, { ripgrepPath: rgPath });
+    const t0 = performance.now();
+    const files = await repo.files();
+    filesSamples.push(performance.now() - t0);
+    listed = files.length;
+    // What every repo.grep call redoes before starting rg: the candidate list.
+    const t1 = performance.now();
+    candidates = files.filter((f) => !hasBinaryExtension(f)).length;
+    candidateFilter.push(performance.now() - t1);
+    if (run === 0) symlinked = await countSymlinks(root, files);
+    // Where the listing's time goes: fast-glob alone (no .gitignore pruning), a bare
+    // synchronous readdir walk (a floor for Node), and the final path sort.
+    const t2 = performance.now();
+    await fg('**/*', { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, objectMode: true, ignore: [...DEFAULT_EXCLUDE], suppressErrors: true });
+    fgPlain.push(performance.now() - t2);
+    const t3 = performance.now();
+    walkSync(root, excludedDirNames(DEFAULT_EXCLUDE));
+    nodeWalk.push(performance.now() - t3);
+    const shuffled = files.slice().reverse();
+    const t4 = performance.now();
+    shuffled.sort(comparePaths);
+    sortMs.push(performance.now() - t4);
+  }
+  ctx.log(`search: ${listed.toLocaleString('en-US')} files listed (rg --files: ${rgListed.toLocaleString('en-US')})`);
+
+  // ---- repo.grep against rg ------------------------------------------------------------
+  const perPattern: Record<string, PatternSamples> = {};
+  for (const p of PATTERNS) {
+    const ignoreCase = p.ignoreCase === true;
+    const args = ripgrepArgs(query(p.pattern, ignoreCase));
+    const parallelArgs = withoutSort(args);
+    const s: PatternSamples = { rg: [], rgParallel: [], parseOnly: [], grep: [], grepCachedSniff: [], rgLines: 0, longLines: null, fsCounts: null, grepMatches: 0, filesWithMatches: 0, engine: null, capped: false };
+    // Warm-up: page cache, and the first spawn of each kind.
+    await runProcess(rgPath, args, { cwd: root });
+    await (await primedRepo(root, rgPath)).grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
+    for (let run = 0; run < ctx.runs; run++) {
+      const direct = await runProcess(rgPath, args, { cwd: root });
+      if (direct.code !== 0 && direct.code !== 1) throw new Error(`rg exited with ${direct.code}: ${direct.stderr}`);
+      s.rg.push(direct.ms);
+      s.rgLines = direct.records;
+      s.rgParallel.push((await runProcess(rgPath, parallelArgs, { cwd: root })).ms);
+
+      const t0 = performance.now();
+      const outcome = await runRipgrep(rgPath, args, root, async () => true);
+      s.parseOnly.push(performance.now() - t0);
+      if (!outcome.ok) throw new Error(`runRipgrep failed: ${outcome.reason}`);
+
+      const repo = await primedRepo(root, rgPath);
+      const t1 = performance.now();
+      const matches = await repo.grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
+      s.grep.push(performance.now() - t1);
+      s.engine = repo.lastGrepEngine;
+      s.grepMatches = matches.length;
+      s.capped = matches.length >= MAX_RESULTS_CAP;
+      s.filesWithMatches = new Set(matches.map((m) => m.path)).size;
+
+      const t2 = performance.now();
+      await repo.grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
+      s.grepCachedSniff.push(performance.now() - t2);
+    }
+    s.longLines = await longLineRereads(rgPath, args, root);
+    const counts: FsCounts = { readFile: 0, readFileBytes: 0, readHead: 0, stat: 0, streams: 0 };
+    const counted = new WorkspaceRepo(root, { ripgrepPath: rgPath, fs: countingFs(counts) });
+    await counted.files();
+    Object.assign(counts, { readFile: 0, readFileBytes: 0, readHead: 0, stat: 0, streams: 0 });
+    await counted.grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
+    s.fsCounts = { ...counts };
+    if (s.engine !== 'ripgrep') throw new Error(`repo.grep used the ${s.engine} engine, not ripgrep`);
+    perPattern[`${p.label} ${JSON.stringify(p.pattern)}`] = s;
+  }
+
+  // ---- rows --------------------------------------------------------------------------
+  const rows: Row[] = [];
+  const details: string[] = [
+    `Search breakdown (medians, ms; tree ${root}, ${listed.toLocaleString('en-US')} files):`,
+    '  pattern                                        rg same-opts  rg parallel  rg+node parse  repo.grep  grep (sniffs cached)  rg lines  matches  files  sniffs  whole-file reads',
+  ];
+  let sumGrep = 0;
+  let sumRg = 0;
+  for (const [name, s] of Object.entries(perPattern)) {
+    const g = median(s.grep);
+    const r = median(s.rg);
+    sumGrep += g;
+    sumRg += r;
+    const q = ratio(g, r);
+    rows.push({
+      group: 'search',
+      name: `repo.grep ${name}`,
+      unit: 'ms',
+      value: g,
+      reference: r,
+      referenceLabel: 'rg, same options',
+      ratio: q,
+      target: `≤ ${TARGET}× rg`,
+      met: within(q, TARGET),
+      ...(s.capped ? { note: `stopped at the ${MAX_RESULTS_CAP}-result cap: rg searched further, so the ratio flatters repo.grep.` } : {}),
+    });
+    details.push(
+      `  ${name.padEnd(45)}  ${median(s.rg).toFixed(1).padStart(12)}  ${median(s.rgParallel).toFixed(1).padStart(11)}  ${median(s.parseOnly).toFixed(1).padStart(13)}  ${g.toFixed(1).padStart(9)}  ${median(s.grepCachedSniff).toFixed(1).padStart(20)}  ${String(s.rgLines).padStart(8)}  ${String(s.grepMatches).padStart(7)}  ${String(s.filesWithMatches).padStart(5)}  ${String(s.fsCounts?.readHead ?? '?').padStart(6)}  ${s.fsCounts && s.fsCounts.readFile + s.fsCounts.streams > 0 ? `${s.fsCounts.readFile} (${(s.fsCounts.readFileBytes / 2 ** 20).toFixed(1)} MiB)${s.fsCounts.streams ? ` + ${s.fsCounts.streams} streamed` : ''}; read + split alone: ${s.longLines?.ms.toFixed(0) ?? '?'} ms` : '0'}`,
+    );
+  }
+  const total = ratio(sumGrep, sumRg);
+  rows.push({
+    group: 'search',
+    name: `repo.grep, all ${PATTERNS.length} patterns (sum of medians)`,
+    unit: 'ms',
+    value: sumGrep,
+    reference: sumRg,
+    referenceLabel: 'rg, same options',
+    ratio: total,
+    target: `≤ ${TARGET}× rg`,
+    met: within(total, TARGET),
+  });
+  const f = median(filesSamples);
+  const rf = median(rgFilesSorted);
+  const fq = ratio(f, rf);
+  rows.push({
+    group: 'search',
+    name: `repo.files (cold listing, ${listed.toLocaleString('en-US')} files)`,
+    unit: 'ms',
+    value: f,
+    reference: rf,
+    referenceLabel: 'rg --files --sort path',
+    ratio: fq,
+    target: `≤ ${TARGET}× rg`,
+    met: within(fq, TARGET),
+    note:
+      `rg --files without --sort: ${median(rgFilesParallel).toFixed(1)} ms; rg lists ${rgListed.toLocaleString('en-US')} files, ` +
+      `repo.files ${listed.toLocaleString('en-US')} (${symlinked} of them symbolic links to files, which rg --files skips).`,
+  });
+  details.push(
+    `  listing (repo.files, cold) ${f.toFixed(1)} ms: fast-glob alone (no .gitignore pruning) ${median(fgPlain).toFixed(1)} ms, ` +
+      `bare readdirSync walk ${median(nodeWalk).toFixed(1)} ms, path sort ${median(sortMs).toFixed(1)} ms; rg --files --sort path ${rf.toFixed(1)} ms`,
+    `  candidate list rebuilt by every repo.grep (listing minus binary extensions): ${median(candidateFilter).toFixed(2)} ms`,
+    '  "rg+node parse" = the engine\'s rg runner with a consumer that keeps nothing (spawn, pipe, record parsing, one await per record);',
+    '  repo.grep minus that = listing/binary/JS-regex checks, sorting and the read log; minus "sniffs cached" = first-time binary sniffs.',
+    '  "sniffs": files whose first 8 KiB repo.grep read to rule out binary content (once per file with a reported line, cached per repo);',
+    '  "whole-file reads": text files where rg cut a matching line at --max-columns (300), which repo.grep reads and splits whole to recover the line',
+    '  (cached per grep call); files over 8 MiB are streamed from their start instead, once per cut line ("streamed").',
+  );
+
+  return {
+    rows,
+    details,
+    raw: {
+      tree: root,
+      listedFiles: listed,
+      rgListedFiles: rgListed,
+      symlinkedFiles: symlinked,
+      filesMs: filesSamples,
+      rgFilesSortedMs: rgFilesSorted,
+      rgFilesParallelMs: rgFilesParallel,
+      candidateFilterMs: candidateFilter,
+      grepCandidates: candidates,
+      fastGlobPlainMs: fgPlain,
+      readdirWalkMs: nodeWalk,
+      pathSortMs: sortMs,
+      rgFilesArgs: rgFilesArgs(true),
+      grepArgsExample: ripgrepArgs(query(PATTERNS[0]!.pattern, false)),
+      patterns: perPattern,
+    },
+  };
+}
