@@ -100,6 +100,30 @@ describe('engine: a normal run', () => {
     assert.equal(result.trace.root.steps[0]!.subCalls.length, 7);
   });
 
+  test('progress reports only sub-calls that hold a slot, and a big batch raises no listener warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { result, events } = await run(
+        ({ turn }) => (turn === 0 ? js('print((await llm.batch(Array.from({length: 120}, (_, i) => "p" + i))).length)') : js('answer.content = "ok"; answer.ready = true')),
+        { subDelayMs: 2, limits: { subCallConcurrency: 4 } },
+      );
+      assert.equal(result.usage.subCalls, 120);
+      let running = 0;
+      let maxRunning = 0;
+      for (const e of events) {
+        if (e.type === 'subcall-started') maxRunning = Math.max(maxRunning, ++running);
+        if (e.type === 'subcall-finished') running--;
+      }
+      assert.equal(maxRunning, 4);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   test('rlm() runs a recursive RLM over a subset of files, with its own REPL', async () => {
     const { result, provider } = await run(({ turn, question }) => {
       if (question === 'What does env do?') {

@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { WorkspaceRepo, findRipgrep, type GrepOptions, type RepoOptions } from '../../src/core/repo';
+import { WorkspaceRepo, findRipgrep, nodeRepoFs, type GrepOptions, type RepoOptions } from '../../src/core/repo';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
+import { previewWindow } from '../../src/core/repo/ripgrep';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(' TODO in an image\n')]);
 
@@ -161,6 +162,8 @@ describe('ripgrep and the JS fallback agree', () => {
       'src/crlf.ts': 'needle one\r\nneedle two\r\nneedle$\r\n',
       'src/bom.ts': '\uFEFFneedle after a BOM\n',
       'src/long.min.js': `${longLine}\nneedle short\n`,
+      // Long lines whose match rg's 300-byte preview decides (early) or does not (late, near the cut).
+      'src/early.min.js': `var needle=1;${'y'.repeat(500)}\n${'z'.repeat(200)}needle${'z'.repeat(300)}\n${'w'.repeat(40)}needle${'w'.repeat(20)}${'needle'.repeat(60)}\n`,
       'src/unicode.txt': 'ünïcödé needle ✓\nNEEDLE\n',
       'src/late-nul.txt': 'a'.repeat(9000) + '\nneedle after\0nul\n',
       'src/early-nul.bin.txt': 'needle\0 binary\n',
@@ -197,6 +200,9 @@ describe('ripgrep and the JS fallback agree', () => {
     ['\\d+'],
     ['^\\tneedle'],
     ['x{300}'],
+    ['y{100}'],
+    ['needle(?=z{250})'],
+    ['w{20}needle'],
     ['[^]needle'],
     ['nothing-matches-this'],
   ];
@@ -273,5 +279,47 @@ describe('ripgrep and the JS fallback agree', () => {
     assert.deepEqual(await repo.grep('^\\tneedle\\twith tabs$'), [
       { path: 'src/needle.ts', line: 2, text: '\tneedle\twith tabs' },
     ]);
+  });
+});
+
+describe('previewWindow (long lines rg cut short)', () => {
+  const CUT = ' [... omitted end of long line]';
+  const re = /needle/;
+  it('uses the preview when the match sits early and well inside it', () => {
+    const preview = 'a'.repeat(20) + 'needle' + 'b'.repeat(274);
+    assert.equal(previewWindow(re, preview + CUT), `${preview}…`);
+  });
+  it('declines when the window would not start at column 0', () => {
+    assert.equal(previewWindow(re, 'a'.repeat(150) + 'needle' + 'b'.repeat(144) + CUT), null);
+  });
+  it('declines when the match runs close to the cut, where the rest of the line could change it', () => {
+    assert.equal(previewWindow(/ab+$/, 'x'.repeat(50) + 'a' + 'b'.repeat(249) + CUT), null);
+  });
+  it('declines a preview shorter than a window (multi-byte text)', () => {
+    assert.equal(previewWindow(re, 'needle' + 'é'.repeat(140) + CUT), null);
+  });
+  it('declines when the preview does not match at all', () => {
+    assert.equal(previewWindow(re, 'c'.repeat(300) + CUT), null);
+  });
+});
+
+describe('grep on long lines with ripgrep', () => {
+  let tmp: TempRepo;
+  before(() => {
+    tmp = makeTempRepo({ 'bundle.min.js': `var needle=1;${'y'.repeat(5000)}\n${'z'.repeat(4000)}needle${'z'.repeat(100)}\n` });
+  });
+  after(() => tmp.cleanup());
+
+  it('re-reads a file only for the long lines whose match lies past rg\'s preview', async () => {
+    const wholeReads: string[] = [];
+    const spy = { ...nodeRepoFs, readFile: (file: string) => (wholeReads.push(path.basename(file)), nodeRepoFs.readFile(file)) };
+    const repo = new WorkspaceRepo(tmp.root, { fs: spy });
+    const early = await repo.grep('var needle');
+    assert.equal(repo.lastGrepEngine, 'ripgrep');
+    assert.deepEqual(early.map((m) => [m.line, m.text.length]), [[1, 301]]);
+    assert.deepEqual(wholeReads, [], 'the preview decided the early match');
+    const late = await repo.grep('needle(?=z)');
+    assert.deepEqual(late.map((m) => [m.line, m.text.startsWith('…')]), [[2, true]]);
+    assert.deepEqual(wholeReads, ['bundle.min.js'], 'the late match needed the whole line');
   });
 });

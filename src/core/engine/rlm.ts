@@ -6,6 +6,7 @@
  * One `RunContext` holds what the whole run shares (budget, concurrency, cancellation,
  * events); `runNode` is one RLM, the root or a recursive one, with its own sandbox.
  */
+import { setMaxListeners } from 'node:events';
 import type { ChatMessage, Completion, ModelProvider } from '../providers/types';
 import type { Repo } from '../repo/types';
 import { Sandbox, type CellOutcome } from '../sandbox/sandbox';
@@ -105,6 +106,9 @@ export async function runRlm(options: RlmRunOptions): Promise<RlmResult> {
 
   const budget = new RunBudget(options.limits, options.prices);
   const abort = new AbortController();
+  // Every in-flight request and queued sub-call listens on the run's signals; hundreds at
+  // once are expected, not a leak.
+  setMaxListeners(0, abort.signal);
   let deadlineHit = false;
   const onUserAbort = () => abort.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onUserAbort, { once: true });
@@ -475,52 +479,52 @@ async function subLlm(
   model: string | undefined,
   signal: AbortSignal,
 ): Promise<string> {
-  const id = ctx.nextId();
   const modelName = model ?? ctx.sub.model;
-  const record: TraceLlmCall = {
-    kind: 'llm',
-    id,
-    depth: depth + 1,
-    model: modelName,
-    promptChars: prompt.length,
-    promptPreview: prompt.slice(0, 500),
-    replyChars: 0,
-    reply: '',
-    usage: null,
-    durationMs: 0,
-    error: null,
-  };
-  step.subCalls.push(record);
-  const started = performance.now();
-  ctx.emit({ type: 'subcall-started', depth, id, kind: 'llm', model: modelName, promptChars: prompt.length });
-  try {
-    const completion = await ctx.semaphore.run(
-      () =>
-        ctx.sub.provider.complete({
-          messages: [
-            { role: 'system', content: prompts.SUBCALL_SYSTEM_PROMPT },
-            { role: 'user', content: prompt },
-          ],
-          model: modelName,
-          signal,
-          onRetry: (r) => ctx.emit({ type: 'retry', depth: depth + 1, ...r }),
-        }),
-      signal,
-    );
-    ctx.budget.record(completion.model || modelName, completion.usage);
-    record.usage = completion.usage;
-    record.reply = completion.text;
-    record.replyChars = completion.text.length;
-    record.durationMs = performance.now() - started;
-    ctx.emit({ type: 'subcall-finished', depth, id, kind: 'llm', ok: true, replyChars: completion.text.length, durationMs: record.durationMs });
-    ctx.emit({ type: 'usage', totals: ctx.budget.totals() });
-    return completion.text;
-  } catch (error) {
-    record.error = error instanceof Error ? error.message : String(error);
-    record.durationMs = performance.now() - started;
-    ctx.emit({ type: 'subcall-finished', depth, id, kind: 'llm', ok: false, replyChars: 0, durationMs: record.durationMs, error: record.error });
-    throw error;
-  }
+  // Started (and reported) only once a concurrency slot is free, so that progress shows
+  // what is really in flight, not what is queued.
+  return ctx.semaphore.run(async () => {
+    const id = ctx.nextId();
+    const record: TraceLlmCall = {
+      kind: 'llm',
+      id,
+      depth: depth + 1,
+      model: modelName,
+      promptChars: prompt.length,
+      promptPreview: prompt.slice(0, 500),
+      replyChars: 0,
+      reply: '',
+      usage: null,
+      durationMs: 0,
+      error: null,
+    };
+    step.subCalls.push(record);
+    const started = performance.now();
+    ctx.emit({ type: 'subcall-started', depth, id, kind: 'llm', model: modelName, promptChars: prompt.length });
+    try {
+      const completion = await ctx.sub.provider.complete({
+        messages: [
+          { role: 'system', content: prompts.SUBCALL_SYSTEM_PROMPT },
+          { role: 'user', content: prompt },
+        ],
+        model: modelName,
+        signal,
+        onRetry: (r) => ctx.emit({ type: 'retry', depth: depth + 1, ...r }),
+      });
+      ctx.budget.record(completion.model || modelName, completion.usage);
+      record.usage = completion.usage;
+      record.reply = completion.text;
+      record.replyChars = completion.text.length;
+      record.durationMs = performance.now() - started;
+      ctx.emit({ type: 'subcall-finished', depth, id, kind: 'llm', ok: true, replyChars: completion.text.length, durationMs: record.durationMs });
+      ctx.emit({ type: 'usage', totals: ctx.budget.totals() });
+      return completion.text;
+    } catch (error) {
+      record.error = error instanceof Error ? error.message : String(error);
+      record.durationMs = performance.now() - started;
+      ctx.emit({ type: 'subcall-finished', depth, id, kind: 'llm', ok: false, replyChars: 0, durationMs: record.durationMs, error: record.error });
+      throw error;
+    }
+  }, signal);
 }
 
 async function subRlm(
@@ -540,6 +544,7 @@ async function subRlm(
   step.subCalls.push(child);
   ctx.emit({ type: 'subcall-started', depth: parent.depth, id: child.id, kind: 'rlm', model: ctx.root.model, promptChars: query.length });
   const childSignal = AbortSignal.any([ctx.signal, signal]);
+  setMaxListeners(0, childSignal);
   try {
     await runNode(ctx, child, scoped, childSignal);
   } catch (error) {

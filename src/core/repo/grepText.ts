@@ -10,7 +10,7 @@ import { describe } from './validate';
 /** Longest line text a match returns; longer lines show a window around the match. */
 export const MAX_MATCH_CHARS = 300;
 /** Characters kept before the match when a long line is windowed. */
-const CONTEXT_BEFORE = 100;
+export const MATCH_CONTEXT_BEFORE = 100;
 
 export function compilePattern(pattern: unknown, ignoreCase: boolean): RegExp {
   if (typeof pattern !== 'string') {
@@ -37,7 +37,7 @@ export function matchLineText(re: RegExp, line: string): string | null {
   if (m === null) return null;
   if (line.length <= MAX_MATCH_CHARS) return line;
   // Minified files have lines of megabytes; show the part around the match.
-  const start = Math.max(0, Math.min(m.index - CONTEXT_BEFORE, line.length - MAX_MATCH_CHARS));
+  const start = Math.max(0, Math.min(m.index - MATCH_CONTEXT_BEFORE, line.length - MAX_MATCH_CHARS));
   const end = start + MAX_MATCH_CHARS;
   return `${start > 0 ? '…' : ''}${line.slice(start, end)}${end < line.length ? '…' : ''}`;
 }

@@ -78,6 +78,10 @@ export async function listWorkspace(options: ListingOptions): Promise<Listing> {
     objectMode: true,
     ignore: [...options.exclude],
     suppressErrors: true, // unreadable directories are skipped, not fatal
+    // The default is the CPU count (2 on small machines), which leaves the async walk
+    // waiting on one directory read at a time: 32 made listing ~3-5x faster in
+    // `npm run bench`, on par with `rg --files`, without blocking the event loop.
+    concurrency: 32,
     fs: { readdir: prunedReaddir as unknown as typeof import('node:fs').readdir },
   });
 

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import type { GrepMatch } from './types';
 import type { GrepRun } from './jsGrep';
 import { BINARY_EXTENSIONS } from './binary';
-import { MAX_MATCH_CHARS, matchLineText } from './grepText';
+import { MATCH_CONTEXT_BEFORE, MAX_MATCH_CHARS, matchLineText } from './grepText';
 import { scanLines, splitLines, stripBom, stripCr } from './lines';
 
 const RIPGREP_PACKAGE = '@vscode/ripgrep-universal';
@@ -270,6 +270,23 @@ export interface RipgrepRun extends GrepRun, RipgrepQuery {
   rgPath: string;
 }
 
+/** Room a match must leave before the end of rg's preview, so the cut cannot change it. */
+const PREVIEW_MARGIN = 64;
+
+/**
+ * The text a long line shows when rg's preview (its first --max-columns bytes) already
+ * decides it: the JavaScript regex matches early enough that the window starts at
+ * column 0 and ends well inside the preview. Then the file need not be read again, which
+ * in `npm run bench` was most of repo.grep's cost on minified files. Null when unsure.
+ */
+export function previewWindow(re: RegExp, cutText: string): string | null {
+  const preview = cutText.slice(0, -CUT_MARKER.length);
+  if (preview.length < MAX_MATCH_CHARS) return null; // multi-byte text: the preview is short of a window
+  const m = re.exec(preview);
+  if (m === null || m.index > MATCH_CONTEXT_BEFORE || m.index + m[0].length + PREVIEW_MARGIN > MAX_MATCH_CHARS) return null;
+  return `${preview.slice(0, MAX_MATCH_CHARS)}…`;
+}
+
 /** The matches, or the outcome explaining why rg could not give them. */
 export async function ripgrepGrep(run: RipgrepRun): Promise<GrepMatch[] | RipgrepFailure> {
   const { snapshot, re, maxResults } = run;
@@ -300,7 +317,7 @@ export async function ripgrepGrep(run: RipgrepRun): Promise<GrepMatch[] | Ripgre
     try {
       if (await snapshot.isBinary(record.path)) return true;
       let line: string | null = record.line === 1 ? stripBom(record.text) : record.text;
-      if (record.cut) line = await fullLine(record.path, record.line);
+      if (record.cut) line = previewWindow(re, line) ?? (await fullLine(record.path, record.line));
       if (line === null) return true;
       const text = matchLineText(re, line);
       if (text !== null) out.push({ path: record.path, line: record.line, text });

@@ -6,6 +6,7 @@
  * flight (an llm() fan-out can take minutes) the clock is paused, so the limit catches
  * runaway code, not slow models. Wall time as a whole is the engine's budget.
  */
+import { setMaxListeners } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -172,6 +173,8 @@ export class Sandbox {
     const cellId = ++this.cellCounter;
     const { worker } = live;
     const calls = new AbortController();
+    // One listener per queued or in-flight host call (a 200-prompt llm.batch) is expected.
+    setMaxListeners(0, calls.signal);
 
     return new Promise<CellOutcome>((resolve) => {
       let settled = false;
