@@ -162,8 +162,8 @@ describe('ripgrep and the JS fallback agree', () => {
       'src/crlf.ts': 'needle one\r\nneedle two\r\nneedle$\r\n',
       'src/bom.ts': '\uFEFFneedle after a BOM\n',
       'src/long.min.js': `${longLine}\nneedle short\n`,
-      // Long lines whose match rg's 300-byte preview decides (early) or does not (late, near the cut).
-      'src/early.min.js': `var needle=1;${'y'.repeat(500)}\n${'z'.repeat(200)}needle${'z'.repeat(300)}\n${'w'.repeat(40)}needle${'w'.repeat(20)}${'needle'.repeat(60)}\n`,
+      // Lines past rg's --max-columns whose match its preview decides (early) or does not (late, near the cut).
+      'src/early.min.js': `var needle=1;${'y'.repeat(5000)}\n${'z'.repeat(4200)}needle${'z'.repeat(300)}\n${'w'.repeat(40)}needle${'w'.repeat(20)}${'needle'.repeat(700)}\n`,
       'src/unicode.txt': 'ünïcödé needle ✓\nNEEDLE\n',
       'src/late-nul.txt': 'a'.repeat(9000) + '\nneedle after\0nul\n',
       'src/early-nul.bin.txt': 'needle\0 binary\n',
@@ -286,20 +286,20 @@ describe('previewWindow (long lines rg cut short)', () => {
   const CUT = ' [... omitted end of long line]';
   const re = /needle/;
   it('uses the preview when the match sits early and well inside it', () => {
-    const preview = 'a'.repeat(20) + 'needle' + 'b'.repeat(274);
-    assert.equal(previewWindow(re, preview + CUT), `${preview}…`);
+    const preview = 'a'.repeat(20) + 'needle' + 'b'.repeat(4070);
+    assert.equal(previewWindow(re, preview + CUT), `${preview.slice(0, 300)}…`);
   });
   it('declines when the window would not start at column 0', () => {
-    assert.equal(previewWindow(re, 'a'.repeat(150) + 'needle' + 'b'.repeat(144) + CUT), null);
+    assert.equal(previewWindow(re, 'a'.repeat(150) + 'needle' + 'b'.repeat(3940) + CUT), null);
   });
   it('declines when the match runs close to the cut, where the rest of the line could change it', () => {
-    assert.equal(previewWindow(/ab+$/, 'x'.repeat(50) + 'a' + 'b'.repeat(249) + CUT), null);
+    assert.equal(previewWindow(/ab+$/, 'x'.repeat(50) + 'a' + 'b'.repeat(4045) + CUT), null);
   });
-  it('declines a preview shorter than a window (multi-byte text)', () => {
+  it('declines a preview too short to decide (multi-byte text)', () => {
     assert.equal(previewWindow(re, 'needle' + 'é'.repeat(140) + CUT), null);
   });
   it('declines when the preview does not match at all', () => {
-    assert.equal(previewWindow(re, 'c'.repeat(300) + CUT), null);
+    assert.equal(previewWindow(re, 'c'.repeat(4096) + CUT), null);
   });
 });
 

@@ -107,7 +107,7 @@ export function ripgrepArgs(query: RipgrepQuery): string[] {
     '--no-heading',
     '--with-filename',
     '--color', 'never',
-    '--max-columns', String(MAX_MATCH_CHARS),
+    '--max-columns', String(RG_MAX_COLUMNS),
     '--max-columns-preview',
     '--engine', 'auto',
     '--text',
@@ -270,6 +270,13 @@ export interface RipgrepRun extends GrepRun, RipgrepQuery {
   rgPath: string;
 }
 
+/**
+ * Lines up to this many bytes come back whole from rg; longer ones come back as a preview
+ * of this many bytes. Well above the 300-character window a match shows, so that only
+ * minified lines need the file read again (measured in `npm run bench`).
+ */
+export const RG_MAX_COLUMNS = 4096;
+
 /** Room a match must leave before the end of rg's preview, so the cut cannot change it. */
 const PREVIEW_MARGIN = 64;
 
@@ -281,9 +288,11 @@ const PREVIEW_MARGIN = 64;
  */
 export function previewWindow(re: RegExp, cutText: string): string | null {
   const preview = cutText.slice(0, -CUT_MARKER.length);
-  if (preview.length < MAX_MATCH_CHARS) return null; // multi-byte text: the preview is short of a window
+  if (preview.length < MAX_MATCH_CHARS + PREVIEW_MARGIN) return null; // too short to decide
   const m = re.exec(preview);
-  if (m === null || m.index > MATCH_CONTEXT_BEFORE || m.index + m[0].length + PREVIEW_MARGIN > MAX_MATCH_CHARS) return null;
+  // A match starting within the first MATCH_CONTEXT_BEFORE characters gives the window
+  // [0, 300) whichever early match the full line yields, so the cut cannot change it.
+  if (m === null || m.index > MATCH_CONTEXT_BEFORE || m.index + m[0].length + PREVIEW_MARGIN > preview.length) return null;
   return `${preview.slice(0, MAX_MATCH_CHARS)}…`;
 }
 
