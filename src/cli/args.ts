@@ -3,9 +3,8 @@
  * UsageError whose message says what to type instead.
  */
 import { parseArgs } from 'node:util';
-import type { ProviderChoice } from './chooseProvider';
 import { EVAL_OPTIONS, parseEvalCommandLine, type EvalCommand } from './evalArgs';
-import { MODEL_OPTIONS, UsageError, modelSettings } from './options';
+import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, modelSettings, priceSettings, type ModelSettings, type PriceSettings } from './options';
 
 export { UsageError } from './options';
 
@@ -23,6 +22,10 @@ Model:
   --host URL                 Ollama server; or OLLAMA_HOST (default http://127.0.0.1:11434)
   --num-ctx N                Ollama context window in tokens (default 32768)
   --timeout S                seconds a model request may stay silent before it fails (default 120)
+  --price-in USD             root-model price per million input tokens, to show cost (with --price-out)
+  --price-out USD            root-model price per million output tokens
+  --sub-price-in USD         sub-model prices, when --sub-model names another model (with --sub-price-out)
+  --sub-price-out USD
 
 Run:
   --repo PATH                repository to ask about (default: current directory)
@@ -44,18 +47,10 @@ Output:
 Environment: OPENAI_API_KEY, OPENAI_BASE_URL, OLLAMA_HOST.
 Exit status: 0 with an answer, 1 on an error, 2 on bad usage, 130 when interrupted.`;
 
-export interface AskArgs extends ProviderChoice {
+export interface AskArgs extends ModelSettings, PriceSettings {
   question: string;
   repo: string;
-  maxIterations?: number;
-  maxDepth?: number;
-  maxSubCalls?: number;
-  maxTokens?: number;
-  maxWallTimeMs?: number;
-  concurrency?: number;
-  cellTimeoutMs?: number;
   subcalls: boolean;
-  gitignore: boolean;
   json: boolean;
   trace?: string;
   quiet: boolean;
@@ -68,6 +63,7 @@ const ASK_OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   repo: { type: 'string' },
   ...MODEL_OPTIONS,
+  ...PRICE_OPTIONS,
   'no-subcalls': { type: 'boolean' },
   json: { type: 'boolean' },
   trace: { type: 'string' },
@@ -116,6 +112,7 @@ export function parseCommandLine(argv: string[], cwd: string): Command {
       question: rest[0]!,
       repo: values.repo ?? cwd,
       ...modelSettings(values),
+      ...priceSettings(values),
       subcalls: !values['no-subcalls'],
       json: values.json ?? false,
       trace: values.trace,

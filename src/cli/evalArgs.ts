@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { EVAL_MODES, type EvalMode } from '../core/eval/types';
 import { DEFAULT_NEEDLE_SIZES } from '../core/eval/generators/needle';
 import { formatTokenCount, parseTokenCount } from '../core/eval/random';
-import { MODEL_OPTIONS, UsageError, int, modelSettings, type ModelSettings } from './options';
+import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, int, modelSettings, priceSettings, type ModelSettings } from './options';
 
 export const EVAL_HELP = `rlm eval: accuracy, cost and latency of answers on question sets, in three modes on the same questions:
 rlm (the engine), rlm-no-subcalls (REPL only) and direct (the files concatenated into one prompt).
@@ -69,10 +69,7 @@ export const EVAL_OPTIONS = {
   out: { type: 'string' },
   repo: { type: 'string' },
   'context-window': { type: 'string' },
-  'price-in': { type: 'string' },
-  'price-out': { type: 'string' },
-  'sub-price-in': { type: 'string' },
-  'sub-price-out': { type: 'string' },
+  ...PRICE_OPTIONS,
   'judge-model': { type: 'string' },
   parallel: { type: 'string' },
   json: { type: 'boolean' },
@@ -149,13 +146,6 @@ export type EvalCommand =
   | { kind: 'generate'; args: GenerateArgs }
   | { kind: 'import-swe-qa'; args: ImportSweQaArgs };
 
-function usd(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value.replace(/^\$/, ''));
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a price in US dollars per million tokens, e.g. 1.25; got "${value}".`);
-  return n;
-}
-
 function tokens(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = parseTokenCount(value);
@@ -219,12 +209,7 @@ export function parseEvalCommandLine(argv: string[], cwd: string): EvalCommand {
 
   if (sub === 'run') {
     const settings = modelSettings(values);
-    const priceIn = usd('price-in', values['price-in']);
-    const priceOut = usd('price-out', values['price-out']);
-    if ((priceIn === undefined) !== (priceOut === undefined)) throw new UsageError('Give both --price-in and --price-out (US dollars per million input and output tokens), or neither.');
-    const subPriceIn = usd('sub-price-in', values['sub-price-in']);
-    const subPriceOut = usd('sub-price-out', values['sub-price-out']);
-    if ((subPriceIn === undefined) !== (subPriceOut === undefined)) throw new UsageError('Give both --sub-price-in and --sub-price-out, or neither.');
+    const { priceIn, priceOut, subPriceIn, subPriceOut } = priceSettings(values);
     return {
       kind: 'run',
       args: {

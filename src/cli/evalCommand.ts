@@ -19,7 +19,7 @@ import { SweQaError, cloneCommand, importSweQa } from '../core/eval/sweQa';
 import type { EvalQuestion, RunRecord } from '../core/eval/types';
 import { chooseProvider } from './chooseProvider';
 import { EVAL_HELP, type EvalCommand, type EvalRunArgs, type GenerateArgs, type ImportSweQaArgs } from './evalArgs';
-import { UsageError } from './options';
+import { UsageError, pricesFor } from './options';
 import type { CliIo } from './run';
 
 /** The direct mode's window when the provider does not say: a common size for hosted models. */
@@ -71,10 +71,8 @@ async function evaluate(args: EvalRunArgs, io: CliIo): Promise<number> {
   const models = await chooseProvider(args, io.env);
   const judge = args.judgeModel ? { provider: models.root.provider, model: args.judgeModel } : models.root;
   const contextWindow = args.contextWindow ?? (models.root.provider.id === 'ollama' ? (args.numCtx ?? OLLAMA_DEFAULT_NUM_CTX) : DEFAULT_CONTEXT_WINDOW);
-  const prices: Record<string, ModelPrice> = {};
-  if (args.priceIn !== undefined && args.priceOut !== undefined) prices[models.root.model] = { input: args.priceIn, output: args.priceOut };
-  if (args.subPriceIn !== undefined && args.subPriceOut !== undefined) prices[models.sub.model] = { input: args.subPriceIn, output: args.subPriceOut };
-  else if (prices[models.root.model] && models.sub.model !== models.root.model && args.modes.includes('rlm') && !args.quiet) {
+  const prices: Record<string, ModelPrice> = pricesFor(models, args);
+  if (args.subPriceIn === undefined && prices[models.root.model] && models.sub.model !== models.root.model && args.modes.includes('rlm') && !args.quiet) {
     io.stderr.write(`rlm eval: the sub-model ${models.sub.model} has no price, so the rlm mode's cost is n/a; pass --sub-price-in and --sub-price-out.\n`);
   }
 

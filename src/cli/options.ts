@@ -1,3 +1,4 @@
+import type { ModelPrice } from '../core/engine/limits';
 /**
  * What the `rlm` commands share on the command line: the usage error, number parsing, and
  * the model options (provider, models, run limits) that `ask` and `eval` both take.
@@ -77,4 +78,46 @@ export function modelSettings(values: ModelOptionValues): ModelSettings {
     cellTimeoutMs: seconds('cell-timeout', values['cell-timeout']),
     gitignore: !values['no-gitignore'],
   };
+}
+
+/** Model prices, for cost figures (US dollars per million tokens). */
+export const PRICE_OPTIONS = {
+  'price-in': { type: 'string' },
+  'price-out': { type: 'string' },
+  'sub-price-in': { type: 'string' },
+  'sub-price-out': { type: 'string' },
+} as const;
+
+export type PriceOptionValues = { [K in keyof typeof PRICE_OPTIONS]?: string };
+
+export interface PriceSettings {
+  priceIn?: number;
+  priceOut?: number;
+  subPriceIn?: number;
+  subPriceOut?: number;
+}
+
+function usd(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a price in US dollars per million tokens, e.g. 1.25; got "${value}".`);
+  return n;
+}
+
+export function priceSettings(values: PriceOptionValues): PriceSettings {
+  const priceIn = usd('price-in', values['price-in']);
+  const priceOut = usd('price-out', values['price-out']);
+  if ((priceIn === undefined) !== (priceOut === undefined)) throw new UsageError('Give both --price-in and --price-out (US dollars per million input and output tokens), or neither.');
+  const subPriceIn = usd('sub-price-in', values['sub-price-in']);
+  const subPriceOut = usd('sub-price-out', values['sub-price-out']);
+  if ((subPriceIn === undefined) !== (subPriceOut === undefined)) throw new UsageError('Give both --sub-price-in and --sub-price-out, or neither.');
+  return { priceIn, priceOut, subPriceIn, subPriceOut };
+}
+
+/** The engine's price table for the chosen root and sub models. */
+export function pricesFor(models: { root: { model: string }; sub: { model: string } }, p: PriceSettings): Record<string, ModelPrice> {
+  const prices: Record<string, ModelPrice> = {};
+  if (p.priceIn !== undefined && p.priceOut !== undefined) prices[models.root.model] = { input: p.priceIn, output: p.priceOut };
+  if (p.subPriceIn !== undefined && p.subPriceOut !== undefined) prices[models.sub.model] = { input: p.subPriceIn, output: p.subPriceOut };
+  return prices;
 }

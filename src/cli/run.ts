@@ -11,6 +11,7 @@ import { ProviderError } from '../core/providers/types';
 import { WorkspaceRepo } from '../core/repo/workspaceRepo';
 import { HELP, UsageError, parseCommandLine, type AskArgs } from './args';
 import { chooseProvider } from './chooseProvider';
+import { pricesFor } from './options';
 import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
 
@@ -74,6 +75,7 @@ async function ask(args: AskArgs, io: CliIo): Promise<number> {
         subCallConcurrency: args.concurrency,
       },
       sandbox: { cellTimeoutMs: args.cellTimeoutMs },
+      prices: pricesFor(models, args),
       signal: io.signal,
       onEvent: (e) => progress.handle(e),
     });

@@ -100,6 +100,17 @@ describe('rlm ask', () => {
     assert.doesNotMatch(JSON.stringify(saved), /sk-right-key/);
   });
 
+  test('with prices given, the cost is reported, computed from the token counts', async () => {
+    const r = await cli(['ask', 'What is MAX_RETRIES?', '--json', '--quiet', '--model', 'scripted-model', '--price-in', '2.5', '--price-out', '$10'], {
+      OPENAI_API_KEY: 'sk-right-key',
+      OPENAI_BASE_URL: server.url,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const { usage } = JSON.parse(r.stdout);
+    assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0);
+    assert.equal(usage.costUsd, Math.round(((usage.inputTokens * 2.5 + usage.outputTokens * 10) / 1e6) * 1e6) / 1e6);
+  });
+
   test('uses a running Ollama when no OpenAI key is set, with its first model', async () => {
     const ollama = await startFakeOllamaServer({ model: twoTurns, knownModels: ['coder:7b', 'other:1b'] });
     try {
@@ -143,6 +154,8 @@ describe('rlm ask', () => {
     [['ask', 'q', '--max-iterations', 'lots'], /--max-iterations must be a whole number/],
     [['ask', 'q', '--provider', 'acme'], /--provider must be "openai" or "ollama"/],
     [['ask', 'q', '--bogus'], /Unknown option '--bogus'/],
+    [['ask', 'q', '--price-in', '1'], /Give both --price-in and --price-out/],
+    [['ask', 'q', '--price-in', 'cheap', '--price-out', '1'], /--price-in must be a price in US dollars per million tokens/],
   ] as Array<[string[], RegExp]>) {
     test(`bad usage: rlm ${args.join(' ')} (exit 2)`, async () => {
       const r = await cli(args, { OPENAI_API_KEY: 'sk-right-key', OPENAI_BASE_URL: server.url });

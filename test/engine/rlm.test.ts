@@ -169,6 +169,23 @@ describe('engine: a normal run', () => {
   });
 });
 
+describe('engine: cost', () => {
+  test('calls are priced by the configured model name, even when the server answers with a dated id', async () => {
+    const base = new ScriptedProvider(({ turn }) => (turn === 0 ? js('print(await llm("x"))') : js('answer.content = "ok"; answer.ready = true')));
+    const renaming = { id: 'renaming', defaultModel: 'gpt-x', complete: async (r: Parameters<typeof base.complete>[0]) => ({ ...(await base.complete(r)), model: 'gpt-x-2026-01-01' }) };
+    const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider: renaming }, prices: { 'gpt-x': { input: 1, output: 4 } } });
+    const { inputTokens, outputTokens, costUsd } = result.usage;
+    assert.equal(costUsd, Math.round(((inputTokens * 1 + outputTokens * 4) / 1e6) * 1e6) / 1e6);
+    assert.ok(costUsd! > 0);
+  });
+
+  test('without a price for a model used, the cost is unknown rather than understated', async () => {
+    const provider = new ScriptedProvider(() => js('answer.content = "ok"; answer.ready = true'));
+    const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider }, prices: { other: { input: 1, output: 1 } } });
+    assert.equal(result.usage.costUsd, null);
+  });
+});
+
 describe('engine: the model misbehaves', () => {
   test('a reply without code gets one nudge; a second one is taken as the answer', async () => {
     const { result, provider } = await run(({ turn }) => (turn === 0 ? 'I think it is in config.' : 'It is PORT, read in src/config.ts.'));

@@ -304,7 +304,8 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         throw error;
       }
       ctx.budget.modelCalls++;
-      ctx.budget.record(completion.model || ctx.root.model, completion.usage);
+      // Priced by the configured name: servers often answer with a dated model id.
+      ctx.budget.record(ctx.root.model, completion.usage);
       step.usage = completion.usage;
       step.reply = completion.text;
       ctx.emit({ type: 'model-replied', depth, iteration, text: completion.text, ...completion.usage });
@@ -510,7 +511,7 @@ async function subLlm(
         signal,
         onRetry: (r) => ctx.emit({ type: 'retry', depth: depth + 1, ...r }),
       });
-      ctx.budget.record(completion.model || modelName, completion.usage);
+      ctx.budget.record(modelName, completion.usage);
       record.usage = completion.usage;
       record.reply = completion.text;
       record.replyChars = completion.text.length;
