@@ -19,7 +19,7 @@ import { SweQaError, cloneCommand, importSweQa } from '../core/eval/sweQa';
 import type { EvalQuestion, RunRecord } from '../core/eval/types';
 import { chooseProvider } from './chooseProvider';
 import { EVAL_HELP, type EvalCommand, type EvalRunArgs, type GenerateArgs, type ImportSweQaArgs } from './evalArgs';
-import { UsageError, pricesFor } from './options';
+import { UsageError, limitsFrom, pricesFor } from './options';
 import type { CliIo } from './run';
 
 /** The direct mode's window when the provider does not say: a common size for hosted models. */
@@ -97,14 +97,7 @@ async function evaluate(args: EvalRunArgs, io: CliIo): Promise<number> {
       outDir,
       contextWindow,
       prices,
-      limits: {
-        maxIterations: args.maxIterations,
-        maxDepth: args.maxDepth,
-        maxSubCalls: args.maxSubCalls,
-        maxTokens: args.maxTokens,
-        maxWallTimeMs: args.maxWallTimeMs,
-        subCallConcurrency: args.concurrency,
-      },
+      limits: limitsFrom(args),
       sandbox: { cellTimeoutMs: args.cellTimeoutMs },
       useGitignore: args.gitignore,
       parallel: args.parallel,

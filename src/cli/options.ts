@@ -1,4 +1,4 @@
-import type { ModelPrice } from '../core/engine/limits';
+import type { Limits, ModelPrice } from '../core/engine/limits';
 /**
  * What the `rlm` commands share on the command line: the usage error, number parsing, and
  * the model options (provider, models, run limits) that `ask` and `eval` both take.
@@ -120,4 +120,16 @@ export function pricesFor(models: { root: { model: string }; sub: { model: strin
   if (p.priceIn !== undefined && p.priceOut !== undefined) prices[models.root.model] = { input: p.priceIn, output: p.priceOut };
   if (p.subPriceIn !== undefined && p.subPriceOut !== undefined) prices[models.sub.model] = { input: p.subPriceIn, output: p.subPriceOut };
   return prices;
+}
+
+/** The engine limits the model options set (unset ones keep the engine's defaults). */
+export function limitsFrom(settings: ModelSettings): Partial<Limits> {
+  return {
+    maxIterations: settings.maxIterations,
+    maxDepth: settings.maxDepth,
+    maxSubCalls: settings.maxSubCalls,
+    maxTokens: settings.maxTokens,
+    maxWallTimeMs: settings.maxWallTimeMs,
+    subCallConcurrency: settings.concurrency,
+  };
 }

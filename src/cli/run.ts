@@ -11,7 +11,7 @@ import { ProviderError } from '../core/providers/types';
 import { WorkspaceRepo } from '../core/repo/workspaceRepo';
 import { HELP, UsageError, parseCommandLine, type AskArgs } from './args';
 import { chooseProvider } from './chooseProvider';
-import { pricesFor } from './options';
+import { limitsFrom, pricesFor } from './options';
 import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
 
@@ -66,14 +66,7 @@ async function ask(args: AskArgs, io: CliIo): Promise<number> {
       root: models.root,
       sub: models.sub,
       subcalls: args.subcalls,
-      limits: {
-        maxIterations: args.maxIterations,
-        maxDepth: args.maxDepth,
-        maxSubCalls: args.maxSubCalls,
-        maxTokens: args.maxTokens,
-        maxWallTimeMs: args.maxWallTimeMs,
-        subCallConcurrency: args.concurrency,
-      },
+      limits: limitsFrom(args),
       sandbox: { cellTimeoutMs: args.cellTimeoutMs },
       prices: pricesFor(models, args),
       signal: io.signal,

@@ -3,6 +3,7 @@
  * and what one run of one question in one mode produced. Plain data throughout, so that
  * question sets, results and summaries are JSON files a user can read and diff.
  */
+import type { UsageTotals } from '../engine/limits';
 
 /** The three ways of answering the same question. */
 export type EvalMode = 'rlm' | 'rlm-no-subcalls' | 'direct';
@@ -55,16 +56,8 @@ export interface Score {
   detail: string;
 }
 
-export interface RunUsage {
-  inputTokens: number;
-  outputTokens: number;
-  /** Root-model calls (the direct mode makes one). */
-  modelCalls: number;
-  subCalls: number;
-  /** US dollars when every model used has a price, else null. */
-  costUsd: number | null;
-  estimated: boolean;
-}
+/** A run's usage, in the engine's shape (the direct mode makes one root-model call). */
+export type RunUsage = UsageTotals;
 
 /** One question answered in one mode. */
 export interface RunRecord {
