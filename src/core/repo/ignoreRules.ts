@@ -33,6 +33,19 @@ export class IgnoreRules {
   }
 
   /**
+   * Whether any .gitignore loaded so far governs entries of `relDir` (its own or an
+   * ancestor's). The walker reads a directory only after its parent's .gitignore is
+   * loaded, so a false answer lets it skip checking every entry.
+   */
+  appliesWithin(relDir: string): boolean {
+    if (this.byDir.size === 0) return false;
+    if (this.byDir.has('')) return true;
+    const parts = relDir === '' ? [] : relDir.split('/');
+    for (let i = 1; i <= parts.length; i++) if (this.byDir.has(parts.slice(0, i).join('/'))) return true;
+    return false;
+  }
+
+  /**
    * Whether the entry `rel` ("a/b/c.ts") is ignored. The walker only asks about entries
    * of directories it entered, i.e. whose ancestors are all not ignored, so only rules
    * that match the path itself matter.

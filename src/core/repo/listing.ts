@@ -20,6 +20,7 @@ import type { RepoFs } from './fsAccess';
 import { IgnoreRules } from './ignoreRules';
 import { comparePaths } from './pathOrder';
 import { absolutePath, relativeInside } from './pathGuard';
+import { excludedDirNames } from './globMatch';
 
 export interface Listing {
   /** Workspace-relative file paths, in `comparePaths` order. */
@@ -45,11 +46,21 @@ export async function listWorkspace(options: ListingOptions): Promise<Listing> {
   const toRel = (dir: string): string => relativeInside(root, dir) ?? '';
 
   // fast-glob always asks for { withFileTypes: true } here, since `stats` is off.
+  // Excludes of the form **/name/** (node_modules, .git) are pruned here by directory name,
+  // which costs nothing; fast-glob's own `ignore` matching cost ~20% of a 50,000-file walk.
+  const prunedNames = new Set(excludedDirNames(options.exclude));
+  const otherExcludes = options.exclude.filter((glob) => excludedDirNames([glob]).length === 0);
+  const dropExcludedDirs = (entries: Dirent[]): Dirent[] =>
+    prunedNames.size === 0 ? entries : entries.filter((e) => !(e.isDirectory() && prunedNames.has(e.name)));
+
   const prunedReaddir = (dir: string, _options: unknown, callback: ReaddirCallback): void => {
-    fs.readdir(dir, { withFileTypes: true }, (err, entries) => {
-      if (err !== null || rules === null) return callback(err, entries);
+    fs.readdir(dir, { withFileTypes: true }, (err, all) => {
+      if (err !== null) return callback(err, all);
+      const entries = dropExcludedDirs(all);
+      if (rules === null) return callback(null, entries);
       const relDir = toRel(dir);
       const gitignore = entries.find((e) => e.name === '.gitignore' && !e.isDirectory());
+      if (!gitignore && !rules.appliesWithin(relDir)) return callback(null, entries); // no rules here or above
       const load = gitignore
         ? fs.readFile(path.join(dir, '.gitignore')).then(
             (text) => rules.add(relDir, text.toString('utf8')),
@@ -76,7 +87,7 @@ export async function listWorkspace(options: ListingOptions): Promise<Listing> {
     onlyFiles: false,
     followSymbolicLinks: false,
     objectMode: true,
-    ignore: [...options.exclude],
+    ignore: otherExcludes,
     suppressErrors: true, // unreadable directories are skipped, not fatal
     // The default is the CPU count (2 on small machines), which leaves the async walk
     // waiting on one directory read at a time: 32 made listing ~3-5x faster in
