@@ -213,6 +213,17 @@ describe('sandbox: hostile code cannot reach the host', () => {
     assert.equal(r.output, 'text of x demo function function\n');
   });
 
+  test('the answer getter reached through its descriptor is frozen like every endowment', async () => {
+    const r = await sb.runCell(`
+      const getter = Object.getOwnPropertyDescriptor(globalThis, "answer").get;
+      const attempts = [];
+      try { getter.extra = 1; attempts.push("added") } catch (e) { attempts.push(e.name) }
+      try { Object.setPrototypeOf(getter, null); attempts.push("reparented") } catch (e) { attempts.push(e.name) }
+      print(attempts.join(" "), Object.isFrozen(getter), getter() === answer)`);
+    assert.equal(r.error, null);
+    assert.equal(r.output, 'TypeError TypeError true true\n');
+  });
+
   test('redeclaring an API name is refused before it runs', async () => {
     for (const name of ['repo', 'llm', 'rlm', 'print', 'answer', 'console']) {
       const r = await sb.runCell(`const ${name} = 1`);

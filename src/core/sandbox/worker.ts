@@ -173,7 +173,8 @@ for (const [name, value] of Object.entries(buildEndowments())) {
   Object.defineProperty(guestGlobal, name, { value, writable: false, enumerable: true, configurable: false });
 }
 // `answer` is a fresh object each cell, reached through a getter the guest cannot replace.
-Object.defineProperty(guestGlobal, 'answer', { get: () => answer, enumerable: true, configurable: false });
+// The getter is reachable through the property descriptor, so it is hardened like every endowment.
+Object.defineProperty(guestGlobal, 'answer', { get: harden(() => answer), enumerable: true, configurable: false });
 
 // ---- running cells ------------------------------------------------------------------------
 
