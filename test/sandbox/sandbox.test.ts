@@ -127,6 +127,32 @@ describe('sandbox: the REPL', () => {
     await assertHealthy(sb);
   });
 
+  test('host-call arguments too big or too deep are refused in the sandbox, before the host copies them', async () => {
+    const before = calls.length;
+    const big = await sb.runCell('try { await llm.batch(Array(30).fill("x".repeat(2000000))) } catch (e) { print(e.name, e.message) }');
+    assert.match(big.output, /^RangeError llm\.batch: arguments hold more than 50,000,000 characters in all; send less per call\./);
+    const deep = await sb.runCell('let a = "leaf"; for (let i = 0; i < 5000; i++) a = [a]; try { await repo.read("x", a) } catch (e) { print(e.name, e.message) }');
+    assert.match(deep.output, /^RangeError repo\.read: arguments are nested more than 64 levels deep\./);
+    assert.equal(calls.length, before, 'nothing reached the handler');
+    await assertHealthy(sb);
+  });
+
+  test('callbacks on a call the cell did not await never run after the cell', async () => {
+    const r = await sb.runCell('llm("x").then(() => { globalThis.lateCallback = "ran" })');
+    assert.match(r.output, /still running when the cell ended/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await sb.runCell('print(typeof lateCallback)');
+    assert.equal(next.output, 'undefined\n');
+  });
+
+  test('error text is capped before it leaves the sandbox', async () => {
+    const r = await sb.runCell('throw new Error("y".repeat(5000000))');
+    assert.ok(r.error !== null && r.error.length <= 4_000, `error of ${r.error?.length} characters`);
+    const p = await sb.runCell('answer.content = { get a() { throw { message: "z".repeat(1000000) } } }');
+    assert.ok(p.answerProblem !== null && p.answerProblem.length <= 4_000);
+    sb.setAnswer({ content: '', ready: false });
+  });
+
   test('a call left unawaited is reported and does not run later', async () => {
     const r = await sb.runCell('llm("never awaited")');
     assert.match(r.output, /1 sandbox call was still running when the cell ended/);

@@ -6,6 +6,7 @@
  */
 import { RepoError } from './types';
 import { describe } from './validate';
+import { exponentialBacktracking } from './regexRisk';
 
 /** Longest line text a match returns; longer lines show a window around the match. */
 export const MAX_MATCH_CHARS = 300;
@@ -16,6 +17,13 @@ export function compilePattern(pattern: unknown, ignoreCase: boolean): RegExp {
   if (typeof pattern !== 'string') {
     throw new RepoError(
       `grep() needs a regular expression source string, e.g. repo.grep("function\\\\s+main"); got ${describe(pattern)}.`,
+    );
+  }
+  const risky = exponentialBacktracking(pattern);
+  if (risky !== null) {
+    throw new RepoError(
+      `The pattern ${JSON.stringify(pattern)} repeats a group that itself repeats or alternates (${JSON.stringify(risky)}), which can take ` +
+        'exponential time on some lines. Rewrite it without the nested repetition (e.g. "a+" for "(a+)+", "[ab]*" for "(a|b)*"), or run simpler greps.',
     );
   }
   try {

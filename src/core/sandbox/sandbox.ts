@@ -202,6 +202,7 @@ export class Sandbox {
         settled = true;
         if (timer) clearTimeout(timer);
         worker.off('message', onMessage);
+        worker.off('messageerror', onMessageError);
         opts.signal?.removeEventListener('abort', onAbort);
         calls.abort();
       };
@@ -243,7 +244,11 @@ export class Sandbox {
         }
       };
 
+      // A message the host cannot deserialize would otherwise vanish and leave the cell
+      // waiting for its time limit.
+      const onMessageError = () => stop('crashed', 'A message from the sandbox could not be read (too large or too deeply nested). The sandbox was restarted: variables from earlier cells are gone.');
       worker.on('message', onMessage);
+      worker.on('messageerror', onMessageError);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       void live.exited.then(({ error }) => {
         if (settled) return;
@@ -351,6 +356,6 @@ function readDone(m: Extract<WorkerToHost, { type: 'done' }>, maxOutputChars: nu
     output: m.output + cutNote + unawaited,
     error: m.error === null ? null : m.error.slice(0, 4_000),
     answer: { content: m.answer.content, ready: m.answer.ready },
-    answerProblem: typeof m.answerProblem === 'string' ? m.answerProblem : null,
+    answerProblem: typeof m.answerProblem === 'string' ? m.answerProblem.slice(0, 4_000) : null,
   };
 }

@@ -71,7 +71,13 @@ function format(value: unknown): string {
   }
 }
 
+const MAX_ERROR_CHARS = 4_000;
+
 function describeError(error: unknown): string {
+  return describeErrorUncapped(error).slice(0, MAX_ERROR_CHARS);
+}
+
+function describeErrorUncapped(error: unknown): string {
   try {
     if (error !== null && typeof error === 'object') {
       const name: unknown = (error as { name?: unknown }).name;
@@ -122,6 +128,38 @@ function makeError(name: string, message: string): Error {
   return error;
 }
 
+/** 50000000 → "50,000,000" (toLocaleString is tamed after lockdown). */
+function withThousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Characters all arguments of one host call may hold together (the host copies every one). */
+const MAX_CALL_CHARS = 50_000_000;
+const MAX_CALL_DEPTH = 64;
+
+/**
+ * Refuses arguments too big or too deep to send: structured clone copies every string
+ * onto the host's heap before the host can look at it, and a host with a smaller stack
+ * than this worker fails to read deeply nested data. Null when the arguments may go.
+ */
+function oversize(args: unknown[]): string | null {
+  let chars = 0;
+  const stack: Array<[unknown, number]> = [[args, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value === 'string') chars += value.length;
+    else if (value !== null && typeof value === 'object') {
+      if (depth >= MAX_CALL_DEPTH) return `arguments are nested more than ${MAX_CALL_DEPTH} levels deep`;
+      const items = Array.isArray(value) ? value : Object.values(value);
+      chars += items.length;
+      if (chars > MAX_CALL_CHARS) break;
+      for (const item of items) stack.push([item, depth + 1]);
+    } else chars += 8;
+    if (chars > MAX_CALL_CHARS) return `arguments hold more than ${withThousands(MAX_CALL_CHARS)} characters in all; send less per call`;
+  }
+  return null;
+}
+
 function hostFunction(name: string): (...args: unknown[]) => Promise<unknown> {
   const leaf = name.split('.').pop()!;
   const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {
@@ -130,6 +168,16 @@ function hostFunction(name: string): (...args: unknown[]) => Promise<unknown> {
       if (currentCell < 0) return new Promise(() => {});
       const callId = nextCallId++;
       return new Promise((resolve, reject) => {
+        let tooBig: string | null;
+        try {
+          tooBig = oversize(args);
+        } catch {
+          tooBig = 'arguments could not be measured';
+        }
+        if (tooBig !== null) {
+          reject(makeError('RangeError', `${name}: ${tooBig}.`));
+          return;
+        }
         try {
           send({ type: 'rpc', cellId: currentCell, callId, name, args });
         } catch {
@@ -199,6 +247,8 @@ async function runCell(message: Extract<HostToWorker, { type: 'run' }>): Promise
   const { answer: finalAnswer, problem } = readAnswer();
   currentCell = -1;
   const unawaitedCalls = pending.size;
+  // Their results are dropped, so guest callbacks on them never run after the cell.
+  pending.clear();
   send({ type: 'done', cellId: message.cellId, output, cutChars, error, answer: finalAnswer, answerProblem: problem, unawaitedCalls });
 }
 
