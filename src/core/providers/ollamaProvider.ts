@@ -10,9 +10,8 @@
  */
 
 import { Ollama, type ChatRequest } from 'ollama';
-import { AttemptController, CallbackError, anySignal, estimateTokens } from './attempt';
+import { AttemptController, deliverText, retryAttempts, runAttempt, anySignal, estimateTokens } from './attempt';
 import { displayEndpoint, mapOllamaError, promptTooLongError, type ErrorContext } from './errors';
-import { withRetry } from './retry';
 import type { ChatMessage, Completion, CompletionRequest, ModelProvider, TokenUsage } from './types';
 
 export interface OllamaProviderOptions {
@@ -78,16 +77,8 @@ export class OllamaProvider implements ModelProvider {
         ),
       );
     }
-    return withRetry(() => this.attempt(request, model), {
-      maxRetries: this.maxRetries,
-      baseDelayMs: this.retryBaseDelayMs,
-      maxDelayMs: this.maxRetryDelayMs,
-      provider: this.id,
-      ...(request.signal ? { signal: request.signal } : {}),
-      ...(request.onRetry ? { onRetry: request.onRetry } : {}),
-    }).catch((error: unknown) => {
-      throw error instanceof CallbackError ? error.original : error;
-    });
+    const retry = { maxRetries: this.maxRetries, baseDelayMs: this.retryBaseDelayMs, maxDelayMs: this.maxRetryDelayMs, provider: this.id };
+    return retryAttempts(retry, request, () => this.attempt(request, model));
   }
 
   private context(model: string): ErrorContext {
@@ -129,7 +120,7 @@ export class OllamaProvider implements ModelProvider {
     let serverModel: string | undefined;
     let finishReason: string | undefined;
     let done = false;
-    try {
+    await runAttempt(control, (error) => mapOllamaError(error, ctx()), async () => {
       const stream = await client.chat(body);
       for await (const part of stream) {
         control.touch();
@@ -137,11 +128,7 @@ export class OllamaProvider implements ModelProvider {
         const fragment = part.message?.content;
         if (fragment) {
           text += fragment;
-          try {
-            request.onText?.(fragment);
-          } catch (error) {
-            throw new CallbackError(error);
-          }
+          deliverText(request, fragment);
         }
         if (part.done) {
           done = true;
@@ -158,15 +145,7 @@ export class OllamaProvider implements ModelProvider {
       }
       if (control.reason) throw mapOllamaError(new Error('aborted'), ctx());
       if (!done) throw mapOllamaError(new Error('terminated: the stream ended before done'), ctx());
-    } catch (error) {
-      if (error instanceof CallbackError) {
-        control.abort('cancelled');
-        throw error;
-      }
-      throw mapOllamaError(error, ctx());
-    } finally {
-      control.dispose();
-    }
+    });
 
     return {
       text,

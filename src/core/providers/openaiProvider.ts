@@ -10,9 +10,8 @@
 
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { AttemptController, CallbackError, estimatedUsage } from './attempt';
+import { AttemptController, deliverText, retryAttempts, runAttempt, estimatedUsage } from './attempt';
 import { displayEndpoint, mapOpenAIError, type ErrorContext } from './errors';
-import { withRetry } from './retry';
 import { ProviderError, type Completion, type CompletionRequest, type ModelProvider, type TokenUsage } from './types';
 
 export interface OpenAIProviderOptions {
@@ -70,16 +69,8 @@ export class OpenAIProvider implements ModelProvider {
 
   complete(request: CompletionRequest): Promise<Completion> {
     const model = request.model ?? this.defaultModel;
-    return withRetry(() => this.attempt(request, model), {
-      maxRetries: this.maxRetries,
-      baseDelayMs: this.retryBaseDelayMs,
-      maxDelayMs: this.maxRetryDelayMs,
-      provider: this.id,
-      ...(request.signal ? { signal: request.signal } : {}),
-      ...(request.onRetry ? { onRetry: request.onRetry } : {}),
-    }).catch((error: unknown) => {
-      throw error instanceof CallbackError ? error.original : error;
-    });
+    const retry = { maxRetries: this.maxRetries, baseDelayMs: this.retryBaseDelayMs, maxDelayMs: this.maxRetryDelayMs, provider: this.id };
+    return retryAttempts(retry, request, () => this.attempt(request, model));
   }
 
   private async attempt(request: CompletionRequest, model: string): Promise<Completion> {
@@ -112,7 +103,7 @@ export class OpenAIProvider implements ModelProvider {
     let serverModel: string | undefined;
     let finishReason: string | undefined;
     let chunks = 0;
-    try {
+    await runAttempt(control, (error) => mapOpenAIError(error, ctx()), async () => {
       const stream = await this.client.chat.completions.create(body, { signal: control.signal, timeout: this.timeoutMs });
       control.touch();
       for await (const chunk of stream) {
@@ -127,11 +118,7 @@ export class OpenAIProvider implements ModelProvider {
           const fragment = choice.delta?.content;
           if (fragment) {
             text += fragment;
-            try {
-              request.onText?.(fragment);
-            } catch (error) {
-              throw new CallbackError(error);
-            }
+            deliverText(request, fragment);
           }
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
@@ -148,15 +135,7 @@ export class OpenAIProvider implements ModelProvider {
       if (finishReason === undefined && usage === undefined) {
         throw mapOpenAIError(new Error('terminated: the stream ended without a finish reason'), ctx());
       }
-    } catch (error) {
-      if (error instanceof CallbackError) {
-        control.abort('cancelled');
-        throw error;
-      }
-      throw mapOpenAIError(error, ctx());
-    } finally {
-      control.dispose();
-    }
+    });
 
     return {
       text,
