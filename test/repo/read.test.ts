@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkspaceRepo } from '../../src/core/repo';
+import { WorkspaceRepo, nodeRepoFs } from '../../src/core/repo';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 
 const TEN_LINES = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
@@ -120,5 +120,29 @@ describe('read and stat', () => {
     await b.read('no-newline.txt');
     assert.equal(a.readLog, log);
     assert.deepEqual(log.map((r) => r.path), ['ten.txt', 'no-newline.txt']);
+  });
+});
+
+describe('info', () => {
+  it('gives size and binary-ness from the first 8 KiB at most, without the whole-file read stat() needs', async () => {
+    const big = 'x'.repeat(100_000) + '\n';
+    const tmp = makeTempRepo({ 'big.txt': big, 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1]) });
+    try {
+      const whole: string[] = [];
+      const spy = {
+        ...nodeRepoFs,
+        readFile: (file: string) => (whole.push(file), nodeRepoFs.readFile(file)),
+        createReadStream: (file: string) => (whole.push(file), nodeRepoFs.createReadStream(file)),
+      };
+      const repo = new WorkspaceRepo(tmp.root, { fs: spy });
+      assert.deepEqual(await repo.info('./big.txt'), { path: 'big.txt', bytes: big.length, binary: false });
+      assert.deepEqual(await repo.info('logo.png'), { path: 'logo.png', bytes: 6, binary: true });
+      assert.deepEqual(whole, []);
+      assert.deepEqual(await repo.stat('big.txt'), { path: 'big.txt', bytes: big.length, lines: 1 });
+      assert.ok(whole.length > 0, 'the spy does see whole-file reads (stat counts lines)');
+      await expectRepoError(() => repo.info('../outside.txt'), /outside the workspace/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -568,9 +568,9 @@ async function leafRlm(ctx: RunContext, depth: number, step: TraceStep, repo: Re
       omitted.push(path);
       continue;
     }
-    const stat = await repo.stat(path);
-    if (stat.lines === null || chars + stat.bytes > LEAF_RLM_MAX_CHARS) {
-      if (stat.lines !== null) omitted.push(path);
+    const info = await repo.info(path);
+    if (info.binary || chars + info.bytes > LEAF_RLM_MAX_CHARS) {
+      if (!info.binary) omitted.push(path);
       continue;
     }
     const text = await repo.read(path);

@@ -52,11 +52,11 @@ export async function buildDirectPrompt(repo: Repo, query: string, contextWindow
   let cut: DirectPrompt['cut'] = null;
   let full = false;
   for (const file of paths) {
-    const stat = await repo.stat(file);
-    if (stat.lines === null) continue; // binary: not text the model could read
+    const info = await repo.info(file);
+    if (info.binary) continue; // not text the model could read
     if (full) {
       omitted.push(file);
-      charsOmitted += stat.bytes;
+      charsOmitted += info.bytes;
       continue;
     }
     const text = await repo.read(file);

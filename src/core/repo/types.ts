@@ -19,6 +19,13 @@ export interface FileStat {
   lines: number | null;
 }
 
+/** What a file is, learned without reading past its first 8 KiB. */
+export interface FileInfo {
+  path: string;
+  bytes: number;
+  binary: boolean;
+}
+
 export interface FileCluster {
   files: string[];
   chars: number;
@@ -75,6 +82,8 @@ export interface Repo {
   grep(pattern: string, options?: GrepOptions): Promise<GrepMatch[]>;
   tree(dir?: string, options?: TreeOptions): Promise<string>;
   stat(path: string): Promise<FileStat>;
+  /** Size and binary-ness of a file; unlike stat() it does not read the file to count lines. */
+  info(path: string): Promise<FileInfo>;
   clusters(glob?: string | string[], options?: ClustersOptions): Promise<FileCluster[]>;
   summary(): Promise<RepoSummary>;
   /**

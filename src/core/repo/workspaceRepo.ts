@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type {
   ClustersOptions,
   FileCluster,
+  FileInfo,
   FileStat,
   FilesOptions,
   GrepMatch,
@@ -282,10 +283,13 @@ export class WorkspaceRepo implements Repo {
   }
 
   async stat(file: string): Promise<FileStat> {
+    const { path: rel, bytes, binary } = await this.info(file);
+    return { path: rel, bytes, lines: binary ? null : await this.snapshot.lineCount(rel) };
+  }
+
+  async info(file: string): Promise<FileInfo> {
     const { rel } = await this.resolveFile(file);
-    const bytes = await this.snapshot.size(rel);
-    const lines = (await this.snapshot.isBinary(rel)) ? null : await this.snapshot.lineCount(rel);
-    return { path: rel, bytes, lines };
+    return { path: rel, bytes: await this.snapshot.size(rel), binary: await this.snapshot.isBinary(rel) };
   }
 
   async clusters(glob?: string | string[], options?: ClustersOptions): Promise<FileCluster[]> {

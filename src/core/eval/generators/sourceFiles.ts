@@ -20,8 +20,8 @@ export async function listTextFiles(root: string, useGitignore = true): Promise<
   const repo = new WorkspaceRepo(root, { useGitignore });
   const out: TextFile[] = [];
   for (const file of await repo.files()) {
-    const stat = await repo.stat(file);
-    if (stat.lines !== null) out.push({ path: file, bytes: stat.bytes });
+    const info = await repo.info(file);
+    if (!info.binary) out.push({ path: file, bytes: info.bytes });
   }
   return { repo, files: out };
 }
