@@ -5,6 +5,7 @@
  */
 import { renderApiReference } from '../sandbox/api';
 import type { RepoSummary } from '../repo/types';
+import { formatBytes } from '../util/formatBytes';
 
 export interface SystemPromptOptions {
   depth: number;
@@ -63,12 +64,6 @@ ${delegation}
 - You have at most ${o.maxIterations} turns.`;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
 
 export function describeRepo(summary: RepoSummary): string {
   const languages = summary.languages

@@ -9,7 +9,8 @@
 import { setMaxListeners } from 'node:events';
 import type { ChatMessage, Completion, ModelProvider } from '../providers/types';
 import type { Repo } from '../repo/types';
-import { Sandbox, type CellOutcome } from '../sandbox/sandbox';
+import { SANDBOX_DEFAULTS, Sandbox, type CellOutcome } from '../sandbox/sandbox';
+import { withDefaults } from '../util/withDefaults';
 import { parseReply } from '../sandbox/codeBlocks';
 import { citationsFromReadLog, type Citation } from './citations';
 import type { RlmEvent, RlmEventListener } from './events';
@@ -199,6 +200,11 @@ function stopReason(ctx: RunContext): LimitName | null {
   return ctx.budget.exceeded();
 }
 
+/** Why this RLM must stop now: a run-wide reason, or its own signal (a recursive RLM's parent cell ended). */
+function nodeStopReason(ctx: RunContext, signal: AbortSignal): LimitName | null {
+  return stopReason(ctx) ?? (signal.aborted ? 'cancelled' : null);
+}
+
 /** Renders the conversation, shortening cell outputs of older turns to keep the context bounded. */
 function renderHistory(head: ChatMessage[], turns: Array<{ reply: ChatMessage; feedback: ChatMessage | null }>): ChatMessage[] {
   const out = [...head];
@@ -229,7 +235,7 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
   const warming = sandbox.warm();
   warming.catch(() => {});
 
-  const maxOutputChars = ctx.sandboxSettings.maxOutputChars ?? 20_000;
+  const sandboxLimits = withDefaults(SANDBOX_DEFAULTS, ctx.sandboxSettings);
   const head: ChatMessage[] = [
     {
       role: 'system',
@@ -239,8 +245,8 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         maxIterations: limits.maxIterations,
         maxSubCalls: limits.maxSubCalls,
         subCallConcurrency: limits.subCallConcurrency,
-        maxOutputChars,
-        cellTimeoutMs: ctx.sandboxSettings.cellTimeoutMs ?? 60_000,
+        maxOutputChars: sandboxLimits.maxOutputChars,
+        cellTimeoutMs: sandboxLimits.cellTimeoutMs,
         subcalls: ctx.subcalls,
       }),
     },
@@ -254,7 +260,7 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
   try {
     await warming;
     for (let iteration = 1; ; iteration++) {
-      const stop = signal.aborted && !ctx.userSignal?.aborted && !ctx.deadlineHit() ? 'cancelled' : stopReason(ctx);
+      const stop = nodeStopReason(ctx, signal);
       if (stop) {
         trace.limitHit = stop;
         break;
@@ -296,7 +302,7 @@ async function runNode(ctx: RunContext, trace: TraceRlm, repo: Repo, signal: Abo
         });
       } catch (error) {
         endStep();
-        const reason = signal.aborted ? (stopReason(ctx) ?? 'cancelled') : null;
+        const reason = signal.aborted ? nodeStopReason(ctx, signal) : null;
         if (reason) {
           trace.limitHit = reason;
           break;

@@ -38,6 +38,7 @@ import { findRipgrep, ripgrepGrep } from './ripgrep';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { languageBreakdown } from './languages';
+import { formatBytes } from '../util/formatBytes';
 import { describe, nonNegativeInteger, optionsObject, positiveInteger } from './validate';
 
 export interface RepoOptions {
@@ -402,16 +403,4 @@ function joinedLength(files: readonly string[]): number {
     if (n > EXPLICIT_PATHS_CHARS) break;
   }
   return n;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }

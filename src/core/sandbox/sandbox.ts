@@ -228,7 +228,7 @@ export class Sandbox {
           });
         } else if (message.type === 'done' && message.cellId === cellId) {
           const outcome = readDone(message, this.options.maxOutputChars);
-          if (!outcome) return stop('crashed', 'The sandbox sent a malformed result; its state was reset.');
+          if (!outcome) return stop('crashed', `The sandbox sent a malformed result. ${STATE_LOST}`);
           cleanup();
           this.answer = outcome.answer;
           void this.checkIdle(live).then(async (idle) => {
@@ -246,7 +246,7 @@ export class Sandbox {
 
       // A message the host cannot deserialize would otherwise vanish and leave the cell
       // waiting for its time limit.
-      const onMessageError = () => stop('crashed', 'A message from the sandbox could not be read (too large or too deeply nested). The sandbox was restarted: variables from earlier cells are gone.');
+      const onMessageError = () => stop('crashed', `A message from the sandbox could not be read (too large or too deeply nested). ${STATE_LOST}`);
       worker.on('message', onMessage);
       worker.on('messageerror', onMessageError);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -324,8 +324,10 @@ function joinLines(...parts: Array<string | null>): string {
   return parts.filter(Boolean).join('\n');
 }
 
+const STATE_LOST = 'The sandbox was restarted: variables from earlier cells are gone (answer.content is kept as of the last completed cell).';
+
 function resetMessage(reason: ResetReason, options: { cellTimeoutMs: number; heapMb: number }): string {
-  const lost = 'The sandbox was restarted: variables from earlier cells are gone (answer.content is kept as of the last completed cell).';
+  const lost = STATE_LOST;
   switch (reason) {
     case 'timeout':
       return `The cell was stopped after running for ${options.cellTimeoutMs / 1000} s (the cell time limit). ${lost} Avoid unbounded loops; process data in smaller steps.`;
