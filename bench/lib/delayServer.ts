@@ -6,7 +6,7 @@
  * engine's own overhead, nothing else. `close()` destroys open sockets.
  */
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../../test/support/loopback';
 
 export interface ChatRequest {
   model: string;
@@ -35,7 +35,6 @@ export interface DelayServer {
 }
 
 export async function startDelayServer(options: DelayServerOptions): Promise<DelayServer> {
-  const sockets = new Set<Socket>();
   const stats: DelayServer['stats'] = { requests: 0, inFlight: 0, maxInFlight: 0, firstArrival: null, lastEnd: null };
   const timers = new Set<NodeJS.Timeout>();
 
@@ -110,30 +109,18 @@ export async function startDelayServer(options: DelayServerOptions): Promise<Del
       timers.add(timer);
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `http://127.0.0.1:${listener.port}/v1`,
     stats,
-    openSockets: () => sockets.size,
+    openSockets: listener.openSockets,
     resetStats() {
       Object.assign(stats, { requests: 0, inFlight: 0, maxInFlight: 0, firstArrival: null, lastEnd: null });
     },
     close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      return new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
+      return listener.close();
     },
   };
 }

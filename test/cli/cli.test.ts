@@ -7,12 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { startFakeOllamaServer } from '../support/fakeOllamaServer';
 import { js, rlmScript } from '../support/rlmScript';
+import { closedPort } from '../support/loopback';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli.js');
 let dir: string;
@@ -46,14 +46,6 @@ function cli(args: string[], env: Record<string, string>, opts: { onStderr?: (te
   });
 }
 
-/** A loopback port with nothing listening. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rlm-cli-'));

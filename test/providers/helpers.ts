@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { ProviderError, type ProviderErrorKind, type RetryInfo } from '../../src/core/providers';
 
 /** Awaits `promise`, asserts that it rejects with a ProviderError of `kind`, and returns the error. */
@@ -16,14 +15,7 @@ export async function expectProviderError(promise: Promise<unknown>, kind: Provi
   return caught;
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was bound and released). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { closedPort } from '../support/loopback';
 
 /** Collects onRetry calls. */
 export function retryLog(): { calls: RetryInfo[]; onRetry: (info: RetryInfo) => void } {

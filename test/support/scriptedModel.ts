@@ -1,10 +1,10 @@
 /**
  * What the fake model servers share: the scripted "model" that answers, the fault queue,
- * the request log, and an HTTP server on 127.0.0.1 whose `close()` destroys open sockets.
+ * the request log, and an HTTP server on 127.0.0.1 (see loopback.ts) whose `close()` destroys open sockets.
  */
 
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 export interface ScriptedMessage {
   role: string;
@@ -96,7 +96,6 @@ export interface FakeHttpServer {
 export async function startFakeHttpServer(handle: (exchange: ExchangeContext) => Promise<void> | void): Promise<FakeHttpServer> {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
-  const sockets = new Set<Socket>();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -158,30 +157,8 @@ export async function startFakeHttpServer(handle: (exchange: ExchangeContext) =>
         });
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    faults,
-    close() {
-      return new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    },
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { url: `http://127.0.0.1:${port}`, port, requests, faults, close };
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
