@@ -9,7 +9,7 @@
 import type { ModelProvider, TokenUsage } from '../providers/types';
 import { ProviderError } from '../providers/types';
 import type { Repo } from '../repo/types';
-import { estimateTokens } from './random';
+import { estimateTokens } from '../util/estimateTokens';
 import type { DirectFit } from './types';
 
 export const DIRECT_SYSTEM_PROMPT =

@@ -51,11 +51,6 @@ export class Rng {
   }
 }
 
-/** Tokens, as the harness counts them everywhere: about four characters each. */
-export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}
-
 /** "8k", "1m", "1.5M", "32000" -> tokens. Returns null when the text is not a size. */
 export function parseTokenCount(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text);

@@ -1,5 +1,6 @@
 import { withRetry } from './retry';
 import type { CompletionRequest } from './types';
+import { estimateTokens } from '../util/estimateTokens';
 
 /**
  * One HTTP attempt's abort controller: aborted by the caller's signal (reason `cancelled`) or
@@ -75,10 +76,6 @@ export function anySignal(signals: (AbortSignal | null | undefined)[]): AbortSig
     s.addEventListener('abort', abort, { once: true });
   }
   return controller.signal;
-}
-
-export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
 }
 
 /** Usage to report when the server sent none: estimated from characters, and marked so. */

@@ -10,7 +10,8 @@
  */
 
 import { Ollama, type ChatRequest } from 'ollama';
-import { AttemptController, deliverText, retryAttempts, runAttempt, anySignal, estimateTokens } from './attempt';
+import { AttemptController, deliverText, retryAttempts, runAttempt, anySignal } from './attempt';
+import { estimateTokens } from '../util/estimateTokens';
 import { displayEndpoint, mapOllamaError, promptTooLongError, type ErrorContext } from './errors';
 import type { ChatMessage, Completion, CompletionRequest, ModelProvider, TokenUsage } from './types';
 

@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Rng, estimateTokens, formatTokenCount } from '../random';
+import { Rng, formatTokenCount } from '../random';
+import { estimateTokens } from '../../util/estimateTokens';
 import type { EvalQuestion } from '../types';
 import { GeneratorError, listTextFiles, type TextFile } from './sourceFiles';
 
