@@ -19,7 +19,7 @@ import { SweQaError, cloneCommand, importSweQa } from '../core/eval/sweQa';
 import type { EvalQuestion, RunRecord } from '../core/eval/types';
 import { chooseProvider } from './chooseProvider';
 import { EVAL_HELP, type EvalCommand, type EvalRunArgs, type GenerateArgs, type ImportSweQaArgs } from './evalArgs';
-import { UsageError, limitsFrom, pricesFor } from './options';
+import { UsageError, limitsFrom, pricesFor, repoDirectory } from './options';
 import type { CliIo } from './run';
 
 /** The direct mode's window when the provider does not say: a common size for hosted models. */
@@ -155,13 +155,7 @@ async function evaluate(args: EvalRunArgs, io: CliIo): Promise<number> {
 }
 
 async function generate(args: GenerateArgs, io: CliIo): Promise<number> {
-  let isDir = false;
-  try {
-    isDir = statSync(args.repo).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDir) throw new UsageError(`--repo ${args.repo}: no such directory.`);
+  repoDirectory(args.repo, io.cwd);
   const out = path.resolve(io.cwd, args.out);
   let questions: EvalQuestion[];
   let note: string;

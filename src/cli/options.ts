@@ -1,8 +1,10 @@
-import type { Limits, ModelPrice } from '../core/engine/limits';
 /**
  * What the `rlm` commands share on the command line: the usage error, number parsing, and
  * the model options (provider, models, run limits) that `ask` and `eval` both take.
  */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Limits, ModelPrice } from '../core/engine/limits';
 import type { ProviderChoice } from './chooseProvider';
 
 export class UsageError extends Error {
@@ -132,4 +134,17 @@ export function limitsFrom(settings: ModelSettings): Partial<Limits> {
     maxWallTimeMs: settings.maxWallTimeMs,
     subCallConcurrency: settings.concurrency,
   };
+}
+
+/** The absolute path of the --repo directory, or a UsageError saying it is not one. */
+export function repoDirectory(given: string, cwd: string): string {
+  const dir = path.resolve(cwd, given);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new UsageError(`--repo ${given}: no such directory.`);
+  return dir;
 }

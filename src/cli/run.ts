@@ -2,7 +2,6 @@
  * The `rlm` command line over the core engine. `runCli` takes its world as arguments
  * (argv, environment, streams, a cancellation signal) so tests can run it in-process.
  */
-import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { formatCitation } from '../core/engine/citations';
@@ -11,7 +10,7 @@ import { ProviderError } from '../core/providers/types';
 import { WorkspaceRepo } from '../core/repo/workspaceRepo';
 import { HELP, UsageError, parseCommandLine, type AskArgs } from './args';
 import { chooseProvider } from './chooseProvider';
-import { limitsFrom, pricesFor } from './options';
+import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
 
@@ -44,14 +43,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function ask(args: AskArgs, io: CliIo): Promise<number> {
-  const repoPath = path.resolve(io.cwd, args.repo);
-  let isDir = false;
-  try {
-    isDir = statSync(repoPath).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDir) throw new UsageError(`--repo ${args.repo}: no such directory.`);
+  const repoPath = repoDirectory(args.repo, io.cwd);
 
   const models = await chooseProvider(args, io.env);
   const progress = new ProgressReporter(io.stderr, !args.quiet);
