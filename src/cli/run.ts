@@ -13,6 +13,7 @@ import { chooseProvider } from './chooseProvider';
 import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
+import { describeProviderError } from './providerAdvice';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -111,7 +112,7 @@ function reportError(error: unknown, io: CliIo): number {
     return 2;
   }
   if (error instanceof ProviderError) {
-    io.stderr.write(`rlm: ${error.message}\n`);
+    io.stderr.write(`rlm: ${describeProviderError(error)}\n`);
     return error.kind === 'cancelled' ? 130 : 1;
   }
   const message = error instanceof Error ? error.message : String(error);

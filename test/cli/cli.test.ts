@@ -137,6 +137,7 @@ describe('rlm ask', () => {
     const r = await cli(['ask', 'q', '--model', 'm', '--base-url', `http://127.0.0.1:${await closedPort()}/v1`], {});
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Cannot reach .*127\.0\.0\.1/);
+    assert.match(r.stderr, /Set the base URL with --base-url or OPENAI_BASE_URL\./, 'the CLI words the fix in its own flags');
   });
 
   for (const [args, message] of [

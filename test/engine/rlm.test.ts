@@ -172,7 +172,7 @@ describe('engine: a normal run', () => {
 describe('engine: cost', () => {
   test('calls are priced by the configured model name, even when the server answers with a dated id', async () => {
     const base = new ScriptedProvider(({ turn }) => (turn === 0 ? js('print(await llm("x"))') : js('answer.content = "ok"; answer.ready = true')));
-    const renaming = { id: 'renaming', defaultModel: 'gpt-x', complete: async (r: Parameters<typeof base.complete>[0]) => ({ ...(await base.complete(r)), model: 'gpt-x-2026-01-01' }) };
+    const renaming = { id: 'renaming', defaultModel: 'gpt-x', maxInputTokens: () => 128_000, complete: async (r: Parameters<typeof base.complete>[0]) => ({ ...(await base.complete(r)), model: 'gpt-x-2026-01-01' }) };
     const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider: renaming }, prices: { 'gpt-x': { input: 1, output: 4 } } });
     const { inputTokens, outputTokens, costUsd } = result.usage;
     assert.equal(costUsd, Math.round(((inputTokens * 1 + outputTokens * 4) / 1e6) * 1e6) / 1e6);

@@ -55,6 +55,7 @@ describe('direct call', () => {
     return {
       id: 'fake',
       defaultModel: 'm',
+      maxInputTokens: () => 128_000,
       requests,
       async complete(request): Promise<Completion> {
         requests.push(request);

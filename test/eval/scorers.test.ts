@@ -141,6 +141,7 @@ describe('judge', () => {
     const provider: ModelProvider = {
       id: 'fake',
       defaultModel: 'judge',
+      maxInputTokens: () => 128_000,
       async complete(request): Promise<Completion> {
         requests.push(request);
         return { text: replies.shift()!, usage: { inputTokens: 100, outputTokens: 10 }, model: 'judge' };

@@ -2,7 +2,6 @@ import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
-import { OllamaProvider, OpenAIProvider, createProvider } from '../../src/core/providers';
 import { startFakeOllamaServer } from '../support/fakeOllamaServer';
 import { startFakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { REPLY, USER_MESSAGES, promptTokens } from './helpers';
@@ -129,31 +128,6 @@ describe('fake Ollama server (through the real ollama SDK)', () => {
       assert.equal(last?.done_reason, 'stop');
       assert.equal(last?.prompt_eval_count, promptTokens(USER_MESSAGES));
       assert.equal(last?.eval_count, Math.ceil(REPLY.length / 4));
-    } finally {
-      await server.close();
-    }
-  });
-});
-
-describe('createProvider', () => {
-  test('builds the provider the config names, with its settings', GUARD, async () => {
-    const openai = createProvider({ provider: 'openai', model: 'gpt-x', baseURL: 'http://127.0.0.1:9/v1' });
-    assert.ok(openai instanceof OpenAIProvider);
-    assert.equal(openai.id, 'openai');
-    assert.equal(openai.defaultModel, 'gpt-x');
-    assert.equal(openai.baseURL, 'http://127.0.0.1:9/v1');
-
-    const ollama = createProvider({ provider: 'ollama', model: 'llama3.2', host: 'http://127.0.0.1:9', numCtx: 8192 });
-    assert.ok(ollama instanceof OllamaProvider);
-    assert.equal(ollama.id, 'ollama');
-    assert.equal(ollama.numCtx, 8192);
-    assert.equal(ollama.host, 'http://127.0.0.1:9');
-
-    const server = await startFakeOllamaServer({ model: () => 'hi' });
-    try {
-      const result = await createProvider({ provider: 'ollama', model: 'm', host: server.url, numCtx: 2048 }).complete({ messages: USER_MESSAGES });
-      assert.equal(result.text, 'hi');
-      assert.equal(server.requests[0]!.numCtx, 2048);
     } finally {
       await server.close();
     }

@@ -66,13 +66,19 @@ describe('OllamaProvider against a fake Ollama server', () => {
     assert.equal(body.options.num_predict, 99);
   });
 
+  test('says how many input tokens its model takes: num_ctx', () => {
+    assert.equal(new OllamaProvider({ model: 'm' }).maxInputTokens(), OLLAMA_DEFAULT_NUM_CTX);
+    assert.equal(new OllamaProvider({ model: 'm', numCtx: 4_096 }).maxInputTokens(), 4_096);
+  });
+
   test('a prompt clearly over numCtx is refused before sending, with kind context-length', GUARD, async () => {
     const error = await expectProviderError(
       provider({ numCtx: 100 }).complete({ messages: [{ role: 'user', content: 'x'.repeat(4000) }] }),
       'context-length',
     );
-    assert.match(error.message, /numCtx/);
+    assert.match(error.message, /num_ctx\) is 100/);
     assert.match(error.message, /bigger context/);
+    assert.equal(error.details.fix, 'context-window');
     assert.equal(server.requests.length, 0);
   });
 

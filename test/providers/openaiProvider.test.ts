@@ -65,6 +65,11 @@ describe('OpenAIProvider against a fake OpenAI-compatible server', () => {
     assert.equal(record.headers['x-rlm-test'], 'yes');
   });
 
+  test('says how many input tokens its model takes: the configured figure, else 128,000', () => {
+    assert.equal(new OpenAIProvider({ model: 'm' }).maxInputTokens(), 128_000);
+    assert.equal(new OpenAIProvider({ model: 'm', contextTokens: 8_192 }).maxInputTokens(), 8_192);
+  });
+
   test('sends a placeholder key when none is configured', GUARD, async () => {
     let authorization: string | undefined;
     const result = await provider({
@@ -186,7 +191,8 @@ describe('OpenAIProvider against a fake OpenAI-compatible server', () => {
       );
       assert.equal(error.details.status, 401);
       assert.match(error.message, /rejected the API key \(401\)/);
-      assert.match(error.message, /OPENAI_API_KEY/);
+      assert.equal(error.details.fix, 'api-key', 'the front end is told which setting to name');
+      assert.doesNotMatch(error.message, /OPENAI_API_KEY|--/, 'the core names no CLI flag or environment variable');
       assert.ok(!error.message.includes('sk-wrong-key-9876543210'), error.message);
       assert.ok(!error.message.includes('9876543210'), error.message);
       assert.equal(secured.requests.length, 1);
@@ -233,8 +239,9 @@ describe('OpenAIProvider against a fake OpenAI-compatible server', () => {
     );
     assert.equal(
       error.message,
-      `Cannot reach the OpenAI-compatible server at http://127.0.0.1:${port}/v1 (connection refused). Is it running? Set the base URL with --base-url or OPENAI_BASE_URL.`,
+      `Cannot reach the OpenAI-compatible server at http://127.0.0.1:${port}/v1 (connection refused). Is it running, and is the base URL right?`,
     );
+    assert.equal(error.details.fix, 'base-url');
     assert.ok(retries.calls.length <= 1, `retried ${retries.calls.length} times`);
   });
 

@@ -8,8 +8,6 @@ import {
   mapOpenAIError,
   parseRetryAfter,
   redact,
-  retryAfterHintMs,
-  setRetryAfterHint,
   withRetry,
   type ErrorContext,
   type ProviderErrorKind,
@@ -113,8 +111,8 @@ describe('withRetry', () => {
     const result = await withRetry(
       async () => {
         calls++;
-        if (calls === 1) throw setRetryAfterHint(new ProviderError('rate-limit', 'slow down'), 5);
-        if (calls === 2) throw setRetryAfterHint(new ProviderError('rate-limit', 'slow down'), 999_999);
+        if (calls === 1) throw new ProviderError('rate-limit', 'slow down', { retryAfterMs: 5 });
+        if (calls === 2) throw new ProviderError('rate-limit', 'slow down', { retryAfterMs: 999_999 });
         return 'done';
       },
       { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 20, onRetry: (i) => delays.push(i.delayMs) },
@@ -184,10 +182,10 @@ describe('error mapping', () => {
     assert.equal(mapOpenAIError(other, ctx).kind, 'server');
   });
 
-  test('the Retry-After hint survives on the mapped error', () => {
+  test("the Retry-After hint travels in the mapped error's details", () => {
     const limited = APIError.generate(429, { error: { message: 'slow down' } }, undefined, new Headers({ 'retry-after': '2' }));
     const mapped = mapOpenAIError(limited, ctx);
     assert.equal(mapped.kind, 'rate-limit');
-    assert.equal(retryAfterHintMs(mapped), 2000);
+    assert.equal(mapped.details.retryAfterMs, 2000);
   });
 });

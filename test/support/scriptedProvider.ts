@@ -33,8 +33,12 @@ export class ScriptedProvider implements ModelProvider {
   constructor(
     private readonly root: RootScript,
     private readonly sub: SubScript = (prompt) => `summary of ${prompt.length} chars`,
-    private readonly options: { subDelayMs?: number; rootDelayMs?: number } = {},
+    private readonly options: { subDelayMs?: number; rootDelayMs?: number; maxInputTokens?: number } = {},
   ) {}
+
+  maxInputTokens(): number {
+    return this.options.maxInputTokens ?? 128_000;
+  }
 
   async complete(request: CompletionRequest): Promise<Completion> {
     this.requests.push(request);

@@ -59,25 +59,6 @@ export class CallbackError extends Error {
   }
 }
 
-/** A signal that aborts when any of `signals` does. */
-export function anySignal(signals: (AbortSignal | null | undefined)[]): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => !!s);
-  if (present.length === 1) return present[0]!;
-  const controller = new AbortController();
-  const abort = (): void => {
-    controller.abort();
-    for (const s of present) s.removeEventListener('abort', abort);
-  };
-  for (const s of present) {
-    if (s.aborted) {
-      abort();
-      break;
-    }
-    s.addEventListener('abort', abort, { once: true });
-  }
-  return controller.signal;
-}
-
 /** Usage to report when the server sent none: estimated from characters, and marked so. */
 export function estimatedUsage(promptChars: number, text: string): { inputTokens: number; outputTokens: number; estimated: true } {
   return { inputTokens: estimateTokens(promptChars), outputTokens: estimateTokens(text.length), estimated: true };

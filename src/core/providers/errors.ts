@@ -1,13 +1,15 @@
 /**
  * Turns what the `openai` and `ollama` SDKs (and the fetch underneath them) throw into a
- * `ProviderError` whose message says what went wrong and what to do about it.
+ * `ProviderError` whose message says what went wrong.
  *
- * Two facts that do not fit `ProviderError.details` travel beside the error in a WeakMap:
- * how long the server asked us to wait (`Retry-After`), read by `withRetry`.
+ * Advice that names a CLI flag, an environment variable or an editor setting does not
+ * belong here: the core does not know which front end runs it. Instead `details.fix` says
+ * which setting would help (`api-key`, `base-url`, ...) and each front end words it in its
+ * own terms. `details.retryAfterMs` carries the wait the server asked for.
  */
 
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { ProviderError, type ProviderErrorKind } from './types';
+import { ProviderError, type ProviderErrorKind, type ProviderFix } from './types';
 
 export type ProviderName = 'openai' | 'ollama';
 
@@ -29,19 +31,7 @@ export interface ErrorContext {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Retry-After hints
-
-const retryAfterHints = new WeakMap<ProviderError, number>();
-
-/** The wait, in ms, that the server asked for with `Retry-After` / `retry-after-ms`, if it did. */
-export function retryAfterHintMs(error: ProviderError): number | undefined {
-  return retryAfterHints.get(error);
-}
-
-export function setRetryAfterHint(error: ProviderError, ms: number | undefined): ProviderError {
-  if (ms !== undefined && Number.isFinite(ms) && ms >= 0) retryAfterHints.set(error, ms);
-  return error;
-}
+// Retry-After
 
 type HeaderSource = Headers | Record<string, string | string[] | undefined> | null | undefined;
 
@@ -196,15 +186,17 @@ function make(
   kind: ProviderErrorKind,
   message: string,
   ctx: ErrorContext,
-  extra: { status?: number; cause?: unknown; retryAfterMs?: number } = {},
+  extra: { status?: number; cause?: unknown; retryAfterMs?: number; fix?: ProviderFix } = {},
 ): ProviderError {
-  const error = new ProviderError(kind, redact(message, ctx.apiKey), {
+  const retryAfterMs = extra.retryAfterMs;
+  return new ProviderError(kind, redact(message, ctx.apiKey), {
     ...(extra.status !== undefined ? { status: extra.status } : {}),
     provider: ctx.provider,
     model: ctx.model,
     cause: extra.cause,
+    ...(retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? { retryAfterMs } : {}),
+    ...(extra.fix ? { fix: extra.fix } : {}),
   });
-  return setRetryAfterHint(error, extra.retryAfterMs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,9 +210,9 @@ export function timeoutError(ctx: ErrorContext, cause?: unknown): ProviderError 
   return make(
     'timeout',
     `No response from ${describe(ctx)} for ${ctx.timeoutMs} ms (model "${ctx.model}"), so the request timed out. ` +
-      'The server may be overloaded or still loading the model; try again, or raise the timeout.',
+      'The server may be overloaded or still loading the model; try again, or allow a longer request timeout.',
     ctx,
-    { cause },
+    { cause, fix: 'timeout' },
   );
 }
 
@@ -237,24 +229,24 @@ export function droppedError(ctx: ErrorContext, detail: string, cause?: unknown)
 export function unreachableError(ctx: ErrorContext, detail: string, cause?: unknown): ProviderError {
   const message =
     ctx.provider === 'ollama'
-      ? `Cannot reach Ollama at ${ctx.endpoint} (${detail}). Is it running? Start it with \`ollama serve\`, or set the host with OLLAMA_HOST.`
-      : `Cannot reach the OpenAI-compatible server at ${ctx.endpoint} (${detail}). Is it running? Set the base URL with --base-url or OPENAI_BASE_URL.`;
-  return make('unreachable', message, ctx, { cause });
+      ? `Cannot reach Ollama at ${ctx.endpoint} (${detail}). Is it running? Start it with \`ollama serve\`, or point the host at where it runs.`
+      : `Cannot reach the OpenAI-compatible server at ${ctx.endpoint} (${detail}). Is it running, and is the base URL right?`;
+  return make('unreachable', message, ctx, { cause, fix: ctx.provider === 'ollama' ? 'ollama-host' : 'base-url' });
 }
 
 export function contextLengthError(ctx: ErrorContext, serverText: string | undefined, status?: number, cause?: unknown): ProviderError {
-  return make('context-length', withServerText(contextLengthBase(ctx), serverText, ctx), ctx, { status, cause });
+  return make('context-length', withServerText(contextLengthBase(ctx), serverText, ctx), ctx, { status, cause, fix: 'context-window' });
 }
 
 /** The prompt was found too long before sending it; `detail` says by how much. */
 export function promptTooLongError(ctx: ErrorContext, detail: string): ProviderError {
-  return make('context-length', `${contextLengthBase(ctx)} ${detail}`, ctx);
+  return make('context-length', `${contextLengthBase(ctx)} ${detail}`, ctx, { fix: 'context-window' });
 }
 
 function contextLengthBase(ctx: ErrorContext): string {
   const advice =
     ctx.provider === 'ollama'
-      ? 'Raise numCtx (Ollama\'s num_ctx) if the model supports a longer context, or use a model with a bigger context window.'
+      ? 'Give Ollama a longer context (its num_ctx) if the model supports one, or use a model with a bigger context window.'
       : 'Use a model with a bigger context window, or ask a narrower question.';
   return `The prompt is too long for the context window of model "${ctx.model}". ${advice}`;
 }
@@ -269,26 +261,24 @@ function modelNotFoundError(ctx: ErrorContext, serverText: string | undefined, s
           serverText,
           ctx,
         );
-  return make('model-not-found', message, ctx, { status, cause });
+  return make('model-not-found', message, ctx, { status, cause, fix: 'model' });
 }
 
 function authError(ctx: ErrorContext, status: number, cause: unknown): ProviderError {
   let message: string;
   if (ctx.provider === 'ollama') {
     message =
-      `${describe(ctx)} refused the request (${status}). ` +
-      'If Ollama sits behind a proxy or is ollama.com, check the credentials it needs (OLLAMA_API_KEY).';
+      `${capitalise(describe(ctx))} refused the request (${status}). ` +
+      'If Ollama sits behind a proxy or is ollama.com, check the credentials it needs.';
   } else if (ctx.placeholderKey) {
-    message =
-      `The server at ${ctx.endpoint} requires an API key (${status}), and none was given. ` +
-      'Set OPENAI_API_KEY to a key for this server.';
+    message = `The server at ${ctx.endpoint} requires an API key (${status}), and none was given.`;
   } else {
     message =
-      `The server rejected the API key (${status}). Check OPENAI_API_KEY: it must be a valid key for ${ctx.endpoint}` +
+      `The server rejected the API key (${status}): it must be a valid key for ${ctx.endpoint}` +
       (status === 403 ? ` with access to model "${ctx.model}".` : '.');
   }
   // The server's own text is left out on purpose: some servers echo (part of) the key.
-  return make('auth', message, ctx, { status, cause });
+  return make('auth', message, ctx, { status, cause, fix: ctx.provider === 'ollama' ? 'ollama-host' : 'api-key' });
 }
 
 /** Maps an HTTP error status (with the server's message, if any) to a ProviderError. */

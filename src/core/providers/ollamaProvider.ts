@@ -10,7 +10,7 @@
  */
 
 import { Ollama, type ChatRequest } from 'ollama';
-import { AttemptController, deliverText, retryAttempts, runAttempt, anySignal } from './attempt';
+import { AttemptController, deliverText, retryAttempts, runAttempt } from './attempt';
 import { estimateTokens } from '../util/estimateTokens';
 import { displayEndpoint, mapOllamaError, promptTooLongError, type ErrorContext } from './errors';
 import type { ChatMessage, Completion, CompletionRequest, ModelProvider, TokenUsage } from './types';
@@ -67,6 +67,11 @@ export class OllamaProvider implements ModelProvider {
     this.baseFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
+  /** Ollama takes what `num_ctx` asks for, whatever the model could do. */
+  maxInputTokens(): number {
+    return this.numCtx;
+  }
+
   complete(request: CompletionRequest): Promise<Completion> {
     const model = request.model ?? this.defaultModel;
     const promptTokens = estimatePromptTokens(request.messages);
@@ -74,7 +79,7 @@ export class OllamaProvider implements ModelProvider {
       return Promise.reject(
         promptTooLongError(
           this.context(model),
-          `It is about ${promptTokens} tokens by estimate; numCtx is ${this.numCtx}.`,
+          `It is about ${promptTokens} tokens by estimate; the context (num_ctx) is ${this.numCtx}.`,
         ),
       );
     }
@@ -93,7 +98,7 @@ export class OllamaProvider implements ModelProvider {
     const client = new Ollama({
       host: this.host,
       fetch: async (input, init) => {
-        const response = await baseFetch(input, { ...init, signal: anySignal([init?.signal, control.signal]) });
+        const response = await baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, control.signal]) : control.signal });
         lastResponse = { status: response.status, headers: response.headers };
         control.touch();
         return jsonErrorBody(response);

@@ -20,6 +20,11 @@ export interface OpenAIProviderOptions {
   /** When absent, a placeholder key is sent (local servers usually need none). */
   apiKey?: string;
   model: string;
+  /**
+   * Input tokens the model takes. Servers do not say, so it is configured; default 128,000
+   * (what most current hosted models take; local servers are often smaller).
+   */
+  contextTokens?: number;
   /** Idle timeout: for connecting and between streamed chunks. Default 120000. */
   timeoutMs?: number;
   /** Retries after the first attempt. Default 4. */
@@ -35,6 +40,7 @@ export interface OpenAIProviderOptions {
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Sent when no API key is configured, because the SDK always sends one. */
 export const PLACEHOLDER_API_KEY = 'rlm-no-key';
+export const OPENAI_DEFAULT_CONTEXT_TOKENS = 128_000;
 
 export class OpenAIProvider implements ModelProvider {
   readonly id = 'openai';
@@ -44,6 +50,7 @@ export class OpenAIProvider implements ModelProvider {
   private readonly apiKey: string;
   private readonly placeholderKey: boolean;
   private readonly timeoutMs: number;
+  private readonly contextTokens: number;
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number;
   private readonly maxRetryDelayMs: number;
@@ -54,6 +61,7 @@ export class OpenAIProvider implements ModelProvider {
     this.placeholderKey = !options.apiKey;
     this.apiKey = options.apiKey || PLACEHOLDER_API_KEY;
     this.timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? 120_000));
+    this.contextTokens = Math.max(1, Math.round(options.contextTokens ?? OPENAI_DEFAULT_CONTEXT_TOKENS));
     this.maxRetries = Math.max(0, options.maxRetries ?? 4);
     this.retryBaseDelayMs = Math.max(0, options.retryBaseDelayMs ?? 1000);
     this.maxRetryDelayMs = Math.max(0, options.maxRetryDelayMs ?? 60_000);
@@ -65,6 +73,10 @@ export class OpenAIProvider implements ModelProvider {
       ...(options.extraHeaders ? { defaultHeaders: options.extraHeaders } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+  }
+
+  maxInputTokens(): number {
+    return this.contextTokens;
   }
 
   complete(request: CompletionRequest): Promise<Completion> {

@@ -7,7 +7,6 @@
  * an endpoint that is down fails fast. Anything else fails at once.
  */
 
-import { retryAfterHintMs } from './errors';
 import { ProviderError, type RetryInfo } from './types';
 
 export interface RetryOptions {
@@ -46,7 +45,7 @@ export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseD
 
 /** The delay before retry number `attempt` (1-based) after `error`. */
 export function retryDelay(error: ProviderError, attempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'random'>): number {
-  const asked = retryAfterHintMs(error);
+  const asked = error.details.retryAfterMs;
   if (asked !== undefined) return Math.max(0, Math.min(options.maxDelayMs, Math.round(asked)));
   return backoffDelay(attempt, options);
 }

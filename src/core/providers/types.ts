@@ -53,6 +53,11 @@ export interface ModelProvider {
   readonly id: string;
   /** The model used when a request names none. */
   readonly defaultModel: string;
+  /**
+   * How many input tokens `model` (default: `defaultModel`) takes. Prompts the engine builds
+   * from files are sized to it, so that a small local context is never silently overrun.
+   */
+  maxInputTokens(model?: string): number;
   complete(request: CompletionRequest): Promise<Completion>;
 }
 
@@ -68,19 +73,31 @@ export type ProviderErrorKind =
   | 'bad-request'
   | 'bad-response';
 
-/** Every provider failure surfaces as this, with a message that says what to do next. */
+/**
+ * The setting that would fix a provider error, for the front end to name in its own terms
+ * (a CLI flag or environment variable, an editor setting or command): the core's messages
+ * never name them.
+ */
+export type ProviderFix = 'api-key' | 'base-url' | 'ollama-host' | 'model' | 'context-window' | 'timeout';
+
+export interface ProviderErrorDetails {
+  status?: number;
+  provider?: string;
+  model?: string;
+  cause?: unknown;
+  /** How long the server asked us to wait before trying again (`Retry-After`), in ms. */
+  retryAfterMs?: number;
+  fix?: ProviderFix;
+}
+
+/** Every provider failure surfaces as this, with a message that says what went wrong. */
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
-    readonly details: { status?: number; provider?: string; model?: string; cause?: unknown } = {},
+    readonly details: ProviderErrorDetails = {},
   ) {
     super(message);
-  }
-
-  /** Whether waiting and trying again may succeed. */
-  get retryable(): boolean {
-    return this.kind === 'rate-limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'unreachable';
   }
 }

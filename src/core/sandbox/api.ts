@@ -1,8 +1,14 @@
 /**
  * The sandbox API: the one definition from which the worker builds its endowments, the
- * host validates arguments, and the system prompt and README document the API. Change a
- * function here and all four follow.
+ * host validates arguments and dispatches calls, and the system prompt and README document
+ * the API. Each host function carries its handler, so adding a function is adding an entry:
+ * the endowment, the argument checks, the dispatch and the documentation all follow.
+ *
+ * The core entries are below. A host (the CLI, the editor) may add functions of its own to a
+ * session (`SandboxApi.with`), e.g. the editor's `repo.symbols`; they appear in that session's
+ * system prompt and nowhere else.
  */
+import type { ReadRecord, Repo } from '../repo/types';
 import { ArgumentError, array, boolean, integer, oneOf, optional, options, string, type Check } from './validate';
 
 export const LIMITS = {
@@ -15,10 +21,26 @@ export const LIMITS = {
   modelChars: 200,
 } as const;
 
-const path = string({ max: LIMITS.pathChars, nonEmpty: true });
-const glob = oneOf(string({ max: LIMITS.globChars, nonEmpty: true }), array(string({ max: LIMITS.globChars, nonEmpty: true }), { max: LIMITS.globs }));
-const prompt = string({ max: LIMITS.promptChars, nonEmpty: true });
-const llmOptions = options({ model: string({ max: LIMITS.modelChars, nonEmpty: true }) });
+/**
+ * What a host function may use while it answers one guest call. The engine implements it
+ * for each RLM node: `repo` is that node's view (its subset, its read log).
+ */
+export interface HostCallContext {
+  repo: Repo;
+  /** Aborted when the cell ends, the run is cancelled or a limit stops it. */
+  signal: AbortSignal;
+  llm(prompt: string, options: { model?: string }): Promise<string>;
+  llmBatch(prompts: string[], options: { model?: string }): Promise<string[]>;
+  rlm(query: string, options: { files?: string[] }): Promise<string>;
+  /**
+   * Records lines a host function showed the guest (a symbol's definition, a reference),
+   * so that they are cited like lines read with repo.read.
+   */
+  recordRead(record: Omit<ReadRecord, 'unsaved'> & { unsaved?: boolean }): void;
+}
+
+type Param = readonly [name: string, check: Check<any>];
+type ArgsOf<P extends readonly Param[]> = { -readonly [K in keyof P]: P[K] extends readonly [string, Check<infer T>] ? T : never };
 
 /** A function the guest calls; it runs on the host and returns plain data. */
 export interface HostFunction {
@@ -32,6 +54,8 @@ export interface HostFunction {
   /** Names of the positional parameters, for error messages. */
   params: string[];
   checks: Check<unknown>[];
+  /** Answers a call whose arguments passed `checks`. */
+  handler(args: unknown[], ctx: HostCallContext): Promise<unknown>;
 }
 
 /** Something the worker provides itself, without a host round trip. */
@@ -44,75 +68,197 @@ export interface GuestBuiltin {
 
 export type ApiEntry = HostFunction | GuestBuiltin;
 
-function host(name: string, signature: string, doc: string, params: Array<[string, Check<unknown>]>): HostFunction {
-  return { kind: 'host', name, signature, doc, params: params.map(([p]) => p), checks: params.map(([, c]) => c) };
+export interface HostFunctionSpec<P extends readonly Param[]> {
+  name: string;
+  signature: string;
+  doc: string;
+  params: P;
+  handler(args: ArgsOf<P>, ctx: HostCallContext): Promise<unknown>;
 }
 
-export const SANDBOX_API: readonly ApiEntry[] = [
-  { kind: 'builtin', name: 'repo.name', signature: 'repo.name', doc: 'the workspace folder name' },
-  host('repo.files', 'await repo.files(glob?, {limit?})', 'relative paths of files, sorted; glob is a fast-glob pattern string or array (default "**/*"; "*.ts" matches only the root folder, use "**/*.ts")', [
-    ['glob', optional(glob)],
-    ['options', options({ limit: integer({ min: 1, max: 1_000_000 }) })],
-  ]),
-  host('repo.read', 'await repo.read(path, {start?, end?})', 'text of a file, or of a 1-based inclusive line range; binary files give a short notice', [
-    ['path', path],
-    ['options', options({ start: integer({ min: 1, max: 1e9 }), end: integer({ min: 1, max: 1e9 }) })],
-  ]),
-  host('repo.grep', 'await repo.grep(pattern, {glob?, ignoreCase?, maxResults?})', '[{path, line, text}] for lines matching a JavaScript regex source string (e.g. "export (async )?function"); maxResults defaults to 200, at most 5,000', [
-    ['pattern', string({ max: LIMITS.patternChars, nonEmpty: true })],
-    ['options', options({ glob, ignoreCase: boolean, maxResults: integer({ min: 1, max: 5_000 }) })],
-  ]),
-  host('repo.tree', 'await repo.tree(dir?, {depth?})', 'indented directory listing with file counts (depth defaults to 2)', [
-    ['dir', optional(string({ max: LIMITS.pathChars }))],
-    ['options', options({ depth: integer({ min: 1, max: 20 }) })],
-  ]),
-  host('repo.stat', 'await repo.stat(path)', '{path, bytes, lines} of one file (lines is null for binary files)', [['path', path]]),
-  host('repo.clusters', 'await repo.clusters(glob?, {maxChars?})', '[{files, chars}]: neighbouring files grouped so each group stays under maxChars (default 100,000); one group is a good unit for one llm() call', [
-    ['glob', optional(glob)],
-    ['options', options({ maxChars: integer({ min: 1_000, max: 10_000_000 }) })],
-  ]),
-  host('llm', 'await llm(prompt, {model?})', 'one call to a fresh sub-model that sees only this prompt; returns its reply text. Put the file text it needs into the prompt', [
-    ['prompt', prompt],
-    ['options', llmOptions],
-  ]),
-  host('llm.batch', 'await llm.batch(prompts, {model?})', 'many llm() calls run in parallel (concurrency-limited); returns the replies in the same order. Failed calls give a string starting with "[llm error]"', [
-    ['prompts', array(prompt, { max: LIMITS.batchPrompts, nonEmpty: true })],
-    ['options', llmOptions],
-  ]),
-  host('rlm', 'await rlm(query, {files?})', 'a recursive RLM (its own REPL, one level deeper) answering query over the given files (paths or globs; default: all); returns its answer text. At the maximum depth it is a plain llm() call with those files in the prompt', [
-    ['query', prompt],
-    ['options', options({ files: array(string({ max: LIMITS.pathChars, nonEmpty: true }), { max: 10_000, nonEmpty: true }) })],
-  ]),
+/** Defines a host function; the handler's arguments are typed by the parameter checks. */
+export function hostFunction<const P extends readonly Param[]>(spec: HostFunctionSpec<P>): HostFunction {
+  return {
+    kind: 'host',
+    name: spec.name,
+    signature: spec.signature,
+    doc: spec.doc,
+    params: spec.params.map(([p]) => p),
+    checks: spec.params.map(([, c]) => c),
+    handler: (args, ctx) => spec.handler(args as ArgsOf<P>, ctx),
+  };
+}
+
+export const pathParam = string({ max: LIMITS.pathChars, nonEmpty: true });
+const glob = oneOf(string({ max: LIMITS.globChars, nonEmpty: true }), array(string({ max: LIMITS.globChars, nonEmpty: true }), { max: LIMITS.globs }));
+const prompt = string({ max: LIMITS.promptChars, nonEmpty: true });
+const llmOptions = options({ model: string({ max: LIMITS.modelChars, nonEmpty: true }) });
+
+export const CORE_API: readonly ApiEntry[] = [
+  { kind: 'builtin', name: 'repo.name', signature: 'repo.name', doc: 'the workspace name' },
+  hostFunction({
+    name: 'repo.files',
+    signature: 'await repo.files(glob?, {limit?})',
+    doc: 'relative paths of files, sorted; glob is a fast-glob pattern string or array (default "**/*"; "*.ts" matches only the root folder, use "**/*.ts")',
+    params: [
+      ['glob', optional(glob)],
+      ['options', options({ limit: integer({ min: 1, max: 1_000_000 }) })],
+    ],
+    handler: ([g, o], { repo }) => repo.files(g, o),
+  }),
+  hostFunction({
+    name: 'repo.read',
+    signature: 'await repo.read(path, {start?, end?})',
+    doc: 'text of a file, or of a 1-based inclusive line range; binary files give a short notice',
+    params: [
+      ['path', pathParam],
+      ['options', options({ start: integer({ min: 1, max: 1e9 }), end: integer({ min: 1, max: 1e9 }) })],
+    ],
+    handler: ([p, o], { repo }) => repo.read(p, o),
+  }),
+  hostFunction({
+    name: 'repo.grep',
+    signature: 'await repo.grep(pattern, {glob?, ignoreCase?, maxResults?})',
+    doc: '[{path, line, text}] for lines matching a JavaScript regex source string (e.g. "export (async )?function"); maxResults defaults to 200, at most 5,000',
+    params: [
+      ['pattern', string({ max: LIMITS.patternChars, nonEmpty: true })],
+      ['options', options({ glob, ignoreCase: boolean, maxResults: integer({ min: 1, max: 5_000 }) })],
+    ],
+    handler: ([p, o], { repo }) => repo.grep(p, o),
+  }),
+  hostFunction({
+    name: 'repo.tree',
+    signature: 'await repo.tree(dir?, {depth?})',
+    doc: 'indented directory listing with file counts (depth defaults to 2)',
+    params: [
+      ['dir', optional(string({ max: LIMITS.pathChars }))],
+      ['options', options({ depth: integer({ min: 1, max: 20 }) })],
+    ],
+    handler: ([d, o], { repo }) => repo.tree(d, o),
+  }),
+  hostFunction({
+    name: 'repo.stat',
+    signature: 'await repo.stat(path)',
+    doc: '{path, bytes, lines} of one file (lines is null for binary files)',
+    params: [['path', pathParam]],
+    handler: ([p], { repo }) => repo.stat(p),
+  }),
+  hostFunction({
+    name: 'repo.clusters',
+    signature: 'await repo.clusters(glob?, {maxChars?})',
+    doc: '[{files, chars}]: neighbouring files grouped so each group stays under maxChars (default 100,000); one group is a good unit for one llm() call',
+    params: [
+      ['glob', optional(glob)],
+      ['options', options({ maxChars: integer({ min: 1_000, max: 10_000_000 }) })],
+    ],
+    handler: ([g, o], { repo }) => repo.clusters(g, o),
+  }),
+  hostFunction({
+    name: 'llm',
+    signature: 'await llm(prompt, {model?})',
+    doc: 'one call to a fresh sub-model that sees only this prompt; returns its reply text. Put the file text it needs into the prompt',
+    params: [
+      ['prompt', prompt],
+      ['options', llmOptions],
+    ],
+    handler: ([p, o], ctx) => ctx.llm(p, o),
+  }),
+  hostFunction({
+    name: 'llm.batch',
+    signature: 'await llm.batch(prompts, {model?})',
+    doc: 'many llm() calls run in parallel (concurrency-limited); returns the replies in the same order. Failed calls give a string starting with "[llm error]"',
+    params: [
+      ['prompts', array(prompt, { max: LIMITS.batchPrompts, nonEmpty: true })],
+      ['options', llmOptions],
+    ],
+    handler: ([p, o], ctx) => ctx.llmBatch(p, o),
+  }),
+  hostFunction({
+    name: 'rlm',
+    signature: 'await rlm(query, {files?})',
+    doc: 'a recursive RLM (its own REPL, one level deeper) answering query over the given files (paths or globs; default: all); returns its answer text. At the maximum depth it is a plain llm() call with those files in the prompt',
+    params: [
+      ['query', prompt],
+      ['options', options({ files: array(string({ max: LIMITS.pathChars, nonEmpty: true }), { max: 10_000, nonEmpty: true }) })],
+    ],
+    handler: ([q, o], ctx) => ctx.rlm(q, o),
+  }),
   { kind: 'builtin', name: 'print', signature: 'print(...values)', doc: 'shows values in the cell output (objects as JSON-like text); console.log does the same' },
-  { kind: 'builtin', name: 'answer', signature: 'answer.content = "..."; answer.ready = true', doc: 'the final answer: draft and revise content in any cell; setting ready to true ends the run' },
+  {
+    kind: 'builtin',
+    name: 'answer',
+    signature: 'answer.content = "..."; answer.ready = true',
+    doc: 'the final answer: draft and revise content in any cell; setting ready to true (the boolean) ends the run',
+  },
 ];
 
-export const HOST_FUNCTIONS: readonly HostFunction[] = SANDBOX_API.filter((e): e is HostFunction => e.kind === 'host');
+const GUEST_NAME = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)?$/;
 
-/** Names a cell may not redeclare, since they hold the API. */
-export const RESERVED_GLOBALS: readonly string[] = [...new Set(SANDBOX_API.map((e) => e.name.split('.')[0]!)), 'console', 'globalThis'];
+/** The API of one session: the core entries plus the host's own functions. */
+export class SandboxApi {
+  readonly entries: readonly ApiEntry[];
+  readonly hostFunctions: readonly HostFunction[];
+  /** Names a cell may not redeclare, since they hold the API. */
+  readonly reservedGlobals: readonly string[];
+  private readonly byName: ReadonlyMap<string, HostFunction>;
 
-const hostFunctionsByName = new Map(HOST_FUNCTIONS.map((f) => [f.name, f]));
-
-export function isHostFunctionName(name: unknown): name is string {
-  return typeof name === 'string' && hostFunctionsByName.has(name);
-}
-
-/** Validates the guest's positional arguments for `name`; throws an ArgumentError the model can act on. */
-export function checkArguments(name: string, args: unknown): unknown[] {
-  const fn = hostFunctionsByName.get(name);
-  if (!fn) throw new Error(`unknown sandbox function ${name}`);
-  if (!Array.isArray(args)) throw new Error('arguments must be an array');
-  if (args.length > fn.checks.length) {
-    throw new ArgumentError(
-      `${name} takes at most ${fn.checks.length} argument${fn.checks.length === 1 ? '' : 's'} (${fn.params.join(', ')}), got ${args.length}. Usage: ${fn.signature}`,
-    );
+  constructor(entries: readonly ApiEntry[]) {
+    const seen = new Set<string>();
+    for (const e of entries) {
+      if (!GUEST_NAME.test(e.name)) throw new Error(`Sandbox API name "${e.name}" must be an identifier or a.b.`);
+      if (seen.has(e.name)) throw new Error(`Sandbox API name "${e.name}" is defined twice.`);
+      seen.add(e.name);
+    }
+    this.entries = entries;
+    this.hostFunctions = entries.filter((e): e is HostFunction => e.kind === 'host');
+    this.byName = new Map(this.hostFunctions.map((f) => [f.name, f]));
+    this.reservedGlobals = [...new Set(entries.map((e) => e.name.split('.')[0]!)), 'console', 'globalThis'];
   }
-  return fn.checks.map((check, i) => check.parse(args[i], `${name}: ${fn.params[i]}`));
+
+  /** This API with the host's own functions added, placed before the builtins. */
+  with(extra: readonly HostFunction[]): SandboxApi {
+    if (extra.length === 0) return this;
+    const print = this.entries.findIndex((e) => e.name === 'print');
+    const at = print < 0 ? this.entries.length : print;
+    return new SandboxApi([...this.entries.slice(0, at), ...extra, ...this.entries.slice(at)]);
+  }
+
+  has(name: unknown): name is string {
+    return typeof name === 'string' && this.byName.has(name);
+  }
+
+  get(name: string): HostFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new Error(`unknown sandbox function ${name}`);
+    return fn;
+  }
+
+  /** Validates the guest's positional arguments for `name`; throws an ArgumentError the model can act on. */
+  check(name: string, args: unknown): unknown[] {
+    const fn = this.get(name);
+    if (!Array.isArray(args)) throw new Error('arguments must be an array');
+    if (args.length > fn.checks.length) {
+      throw new ArgumentError(
+        `${name} takes at most ${fn.checks.length} argument${fn.checks.length === 1 ? '' : 's'} (${fn.params.join(', ')}), got ${args.length}. Usage: ${fn.signature}`,
+      );
+    }
+    return fn.checks.map((check, i) => check.parse(args[i], `${name}: ${fn.params[i]}`));
+  }
+
+  /** The API section of the system prompt (and README), one line per entry. */
+  render(): string {
+    const width = Math.max(...this.entries.map((e) => e.signature.length));
+    return this.entries.map((e) => `${e.signature.padEnd(width)}  // ${e.doc}`).join('\n');
+  }
 }
 
-/** The API section of the system prompt and README, generated from the definition above. */
-export function renderApiReference(): string {
-  const width = Math.max(...SANDBOX_API.map((e) => e.signature.length));
-  return SANDBOX_API.map((e) => `${e.signature.padEnd(width)}  // ${e.doc}`).join('\n');
+export const CORE_SANDBOX_API = new SandboxApi(CORE_API);
+
+/** The core API's argument checks (the rules every front end shares). */
+export function checkArguments(name: string, args: unknown): unknown[] {
+  return CORE_SANDBOX_API.check(name, args);
+}
+
+export function renderApiReference(api: SandboxApi = CORE_SANDBOX_API): string {
+  return api.render();
 }

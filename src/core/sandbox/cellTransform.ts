@@ -9,7 +9,7 @@
  *    the cell in an async function.
  */
 import * as acorn from 'acorn';
-import { RESERVED_GLOBALS } from './api';
+import { CORE_SANDBOX_API } from './api';
 
 export type TransformResult =
   | { ok: true; script: string; declaredNames: string[] }
@@ -89,7 +89,7 @@ function syntaxMessage(source: string, err: unknown): string {
   return `SyntaxError: ${message} (line ${e.loc.line}, column ${e.loc.column + 1})\n  ${text}\n  ${' '.repeat(e.loc.column)}^`;
 }
 
-export function transformCell(source: string): TransformResult {
+export function transformCell(source: string, reservedGlobals: readonly string[] = CORE_SANDBOX_API.reservedGlobals): TransformResult {
   const rejection = findSesRejection(source);
   if (rejection) return { ok: false, message: rejection };
 
@@ -128,7 +128,7 @@ export function transformCell(source: string): TransformResult {
     }
   }
 
-  const reserved = declared.filter((n) => RESERVED_GLOBALS.includes(n));
+  const reserved = declared.filter((n) => reservedGlobals.includes(n));
   if (reserved.length > 0) {
     return {
       ok: false,

@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { HOST_FUNCTIONS, checkArguments, isHostFunctionName } from './api';
+import { CORE_SANDBOX_API, type SandboxApi } from './api';
 import { transformCell } from './cellTransform';
 import type { AnswerState, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
 import { withDefaults } from '../util/withDefaults';
@@ -20,6 +20,8 @@ export type HostCallHandler = (name: string, args: unknown[], signal: AbortSigna
 export interface SandboxOptions {
   repoName: string;
   handleCall: HostCallHandler;
+  /** The functions the guest gets; default the core API. Arguments are checked against it before `handleCall`. */
+  api?: SandboxApi;
   /** Guest running time allowed per cell. */
   cellTimeoutMs?: number;
   maxOutputChars?: number;
@@ -69,7 +71,8 @@ interface LiveWorker {
 }
 
 export class Sandbox {
-  private readonly options: Required<Omit<SandboxOptions, 'workerPath'>> & { workerPath: string };
+  private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api'>> & { workerPath: string };
+  private readonly api: SandboxApi;
   private live: Promise<LiveWorker> | null = null;
   private cellCounter = 0;
   private answer: AnswerState = { content: '', ready: false };
@@ -78,7 +81,9 @@ export class Sandbox {
   workersStarted = 0;
 
   constructor(options: SandboxOptions) {
-    this.options = { ...withDefaults(SANDBOX_DEFAULTS, options), workerPath: options.workerPath ?? resolveWorkerPath() };
+    const { api, ...rest } = options;
+    this.options = { ...withDefaults(SANDBOX_DEFAULTS, rest), workerPath: options.workerPath ?? resolveWorkerPath() };
+    this.api = api ?? CORE_SANDBOX_API;
   }
 
   get currentAnswer(): AnswerState {
@@ -105,7 +110,7 @@ export class Sandbox {
     this.workersStarted++;
     const init: WorkerInit = {
       repoName: this.options.repoName,
-      hostFunctions: HOST_FUNCTIONS.map((f) => f.name),
+      hostFunctions: this.api.hostFunctions.map((f) => f.name),
       maxOutputChars: this.options.maxOutputChars,
     };
     const worker = new Worker(this.options.workerPath, {
@@ -165,7 +170,7 @@ export class Sandbox {
       ...partial,
     });
 
-    const transformed = transformCell(source);
+    const transformed = transformCell(source, this.api.reservedGlobals);
     if (!transformed.ok) return finish({ error: transformed.message });
     if (opts.signal?.aborted) return finish({ error: 'Cancelled.', reset: null });
 
@@ -270,13 +275,13 @@ export class Sandbox {
   ): Promise<void> {
     const callId = message.callId;
     if (typeof callId !== 'number') return;
-    if (!isHostFunctionName(message.name)) {
+    if (!this.api.has(message.name)) {
       reply({ type: 'rpc-result', callId, ok: false, error: { name: 'TypeError', message: 'Unknown sandbox function.' } });
       return;
     }
     clock.begin();
     try {
-      const args = checkArguments(message.name, message.args);
+      const args = this.api.check(message.name, message.args);
       const value = await this.options.handleCall(message.name, args, signal);
       reply({ type: 'rpc-result', callId, ok: true, value });
     } catch (error) {
