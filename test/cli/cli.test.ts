@@ -82,7 +82,7 @@ describe('rlm ask', () => {
     assert.equal(out.answer, 'MAX_RETRIES is 5 (lib/http.js:2)');
     assert.equal(out.ready, true);
     assert.deepEqual(out.limitsHit, []);
-    assert.deepEqual(out.citations, [{ path: 'lib/http.js', ranges: [{ start: 2, end: 3 }], via: ['grep', 'read'] }]);
+    assert.deepEqual(out.citations, [{ path: 'lib/http.js', ranges: [{ start: 2, end: 3 }], via: ['grep', 'read'], unsaved: false }]);
     assert.equal(out.limits.maxIterations, 5);
     assert.ok(out.usage.inputTokens > 0);
     assert.equal(r.stderr.includes('step 1'), false, '--quiet silences progress');

@@ -52,7 +52,7 @@ describe('engine: a normal run', () => {
     assert.equal(result.ready, true);
     assert.equal(result.stoppedBy, null);
     assert.equal(result.answer, 'The port comes from the PORT variable (src/config.ts:4), default 8080.');
-    assert.deepEqual(result.citations, [{ path: 'src/config.ts', ranges: [{ start: 3, end: 5 }], via: ['grep', 'read'] }]);
+    assert.deepEqual(result.citations, [{ path: 'src/config.ts', ranges: [{ start: 3, end: 5 }], via: ['grep', 'read'], unsaved: false }]);
     assert.equal(result.trace.root.steps.length, 3);
     assert.deepEqual(result.trace.root.steps.map((s) => s.filesRead.map((c) => `${c.path}:${c.ranges.map((r) => `${r.start}-${r.end}`)}`)), [['src/config.ts:4-4'], ['src/config.ts:3-5'], []]);
     assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /path: 'src\/config\.ts'[\s\S]*line: 4/);

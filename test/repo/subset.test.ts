@@ -50,7 +50,7 @@ describe('subset views', () => {
       await expectRepoError(() => sub.read('../x'), /outside the workspace/);
       assert.equal(await sub.read('src/core/a.ts', { start: 1, end: 1 }), 'export const a = "shared token";');
       await sub.grep('const b');
-      assert.equal(sub.readLog, repo.readLog, 'the very same log');
+      assert.equal((sub as WorkspaceRepo).readLog, repo.readLog, 'the very same log');
       assert.deepEqual(repo.readLog, [
         { path: 'src/core/a.ts', start: 1, end: 1, via: 'read' },
         { path: 'src/core/b.ts', start: 1, end: 1, via: 'grep' },

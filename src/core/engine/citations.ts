@@ -8,21 +8,24 @@ export interface Citation {
   path: string;
   /** Merged 1-based inclusive line ranges, sorted. */
   ranges: Array<{ start: number; end: number }>;
-  /** How the lines were seen: read in full or in ranges, or only as grep matches. */
-  via: Array<'read' | 'grep'>;
+  /** How the lines were seen: read in full or in ranges, as grep matches, or by a host function. */
+  via: string[];
+  /** True when some of these lines came from an editor's unsaved changes, not the file on disk. */
+  unsaved: boolean;
 }
 
 export function citationsFromReadLog(log: readonly ReadRecord[]): Citation[] {
-  const byPath = new Map<string, { ranges: Array<{ start: number; end: number }>; via: Set<'read' | 'grep'> }>();
+  const byPath = new Map<string, { ranges: Array<{ start: number; end: number }>; via: Set<string>; unsaved: boolean }>();
   for (const r of log) {
-    const entry = byPath.get(r.path) ?? { ranges: [], via: new Set() };
+    const entry = byPath.get(r.path) ?? { ranges: [], via: new Set(), unsaved: false };
     entry.ranges.push({ start: r.start, end: r.end });
     entry.via.add(r.via);
+    if (r.unsaved) entry.unsaved = true;
     byPath.set(r.path, entry);
   }
   return [...byPath.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([path, { ranges, via }]) => ({ path, ranges: mergeRanges(ranges), via: [...via].sort() }));
+    .map(([path, { ranges, via, unsaved }]) => ({ path, ranges: mergeRanges(ranges), via: [...via].sort(), unsaved }));
 }
 
 export function mergeRanges(ranges: Array<{ start: number; end: number }>): Array<{ start: number; end: number }> {

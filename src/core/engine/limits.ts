@@ -3,6 +3,7 @@
  * the accounting they are checked against.
  */
 import type { TokenUsage } from '../providers/types';
+import { systemClock, type Clock } from '../util/clock';
 import { withDefaults } from '../util/withDefaults';
 
 export interface Limits {
@@ -60,7 +61,7 @@ export class LimitError extends Error {
 
 export class RunBudget {
   readonly limits: Limits;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   private input = 0;
   private output = 0;
   private cost: number | null = 0;
@@ -71,26 +72,22 @@ export class RunBudget {
   constructor(
     limits: Partial<Limits> = {},
     private readonly prices: Record<string, ModelPrice> = {},
+    private readonly clock: Clock = systemClock,
   ) {
     this.limits = withDefaults(DEFAULT_LIMITS, limits);
     validateLimits(this.limits);
+    this.startedAt = clock.now();
   }
 
   get subCallsLeft(): number {
     return Math.max(0, this.limits.maxSubCalls - this.subCalls);
   }
 
-  /** Reserves `n` sub-calls or throws a LimitError the model can read. */
-  takeSubCalls(n: number): void {
-    if (n > this.subCallsLeft) {
-      throw new LimitError(
-        'sub-calls',
-        this.subCallsLeft === 0
-          ? `The sub-call budget (${this.limits.maxSubCalls}) is used up. Finish with what you have found.`
-          : `This needs ${n.toLocaleString('en-US')} sub-calls but only ${this.subCallsLeft} of ${this.limits.maxSubCalls} are left. Send fewer, larger prompts (e.g. one per repo.clusters() group).`,
-      );
-    }
+  /** Reserves `n` sub-calls; false (and nothing reserved) when fewer are left. */
+  takeSubCalls(n: number): boolean {
+    if (n > this.subCallsLeft) return false;
     this.subCalls += n;
+    return true;
   }
 
   record(model: string, usage: TokenUsage): void {
@@ -109,7 +106,7 @@ export class RunBudget {
   /** The limit that stops the run now, if any (sub-calls alone do not stop it). */
   exceeded(): LimitName | null {
     if (this.tokens >= this.limits.maxTokens) return 'tokens';
-    if (Date.now() - this.startedAt >= this.limits.maxWallTimeMs) return 'wall-time';
+    if (this.clock.now() - this.startedAt >= this.limits.maxWallTimeMs) return 'wall-time';
     return null;
   }
 
@@ -135,4 +132,18 @@ function validateLimits(l: Limits): void {
   if (!(Number.isInteger(l.maxDepth) && l.maxDepth >= 0)) {
     throw new RangeError(`Limit maxDepth must be an integer of 0 or more, got ${String(l.maxDepth)}.`);
   }
+}
+
+/** What the user is told when a limit ended the run (the `note` of a result). */
+export function stopNote(limit: LimitName, limits: Limits, hadDraft: boolean): string {
+  const what: Record<LimitName, string> = {
+    iterations: `the iteration limit (${limits.maxIterations} turns)`,
+    'sub-calls': `the sub-call limit (${limits.maxSubCalls})`,
+    tokens: `the token limit (${limits.maxTokens.toLocaleString('en-US')})`,
+    'wall-time': `the time limit (${Math.round(limits.maxWallTimeMs / 1000)} s)`,
+    cancelled: 'cancellation',
+  };
+  return hadDraft
+    ? `The run was stopped by ${what[limit]} before the model marked its answer ready; this is its last draft.`
+    : `The run was stopped by ${what[limit]} before the model drafted an answer.`;
 }

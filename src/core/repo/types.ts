@@ -61,7 +61,10 @@ export interface ReadRecord {
   path: string;
   start: number;
   end: number;
-  via: 'read' | 'grep';
+  /** How the lines were seen: `read`, `grep`, or the name of the host function that showed them. */
+  via: string;
+  /** True when the text came from an editor's unsaved changes rather than the file on disk. */
+  unsaved?: boolean;
 }
 
 export interface RepoSummary {
@@ -91,8 +94,14 @@ export interface Repo {
    * sub-RLM. It shares this repo's read log, so reads made below are cited above.
    */
   subset(include: string[]): Repo;
-  /** Ranges read so far, in the order they were read. */
-  readonly readLog: ReadRecord[];
+  /**
+   * A view over the same snapshot and scope whose reads are reported to `onRead` as they
+   * happen, and only to it; subsets of it report to the same observer. The engine observes
+   * one view per question, so each question cites only what it read itself.
+   */
+  observe(onRead: (record: ReadRecord) => void): Repo;
+  /** The same workspace, options and scope with nothing cached: sees files changed since. */
+  fresh(): Repo;
 }
 
 /** A refused or failed repository operation; the message is written for the model to act on. */

@@ -74,9 +74,10 @@ export type GrepEngine = 'ripgrep' | 'js';
 const SHARED = Symbol('WorkspaceRepo.shared');
 interface Shared {
   snapshot: Snapshot;
-  scope: Scope;
+  scope: Scope | null;
   name: string;
   readLog: ReadRecord[];
+  options: RepoOptions;
 }
 interface Scope {
   match(relPath: string): boolean;
@@ -92,6 +93,7 @@ export class WorkspaceRepo implements Repo {
   lastGrepEngine: GrepEngine | null = null;
 
   private readonly snapshot: Snapshot;
+  private readonly options: RepoOptions;
   /** Null for the whole workspace; set for a `subset` view. */
   private readonly scope: Scope | null;
   private scopedFilesPromise: Promise<string[]> | undefined;
@@ -104,8 +106,10 @@ export class WorkspaceRepo implements Repo {
       this.scope = shared.scope;
       this.name = shared.name;
       this.readLog = shared.readLog;
+      this.options = shared.options;
       return;
     }
+    this.options = options;
     if (typeof root !== 'string' || root === '') {
       throw new RepoError(`WorkspaceRepo needs the workspace root directory; got ${describe(root)}.`);
     }
@@ -325,7 +329,24 @@ export class WorkspaceRepo implements Repo {
       match: outer === null ? inner : (p) => outer.match(p) && inner(p),
       description: JSON.stringify(include) + (outer === null ? '' : ` within ${outer.description}`),
     };
-    const shared: Shared = { snapshot: this.snapshot, scope, name: this.name, readLog: this.readLog };
+    const shared: Shared = { snapshot: this.snapshot, scope, name: this.name, readLog: this.readLog, options: this.options };
+    return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
+  }
+
+  observe(onRead: (record: ReadRecord) => void): Repo {
+    const log: ReadRecord[] = [];
+    log.push = (...records: ReadRecord[]) => {
+      for (const r of records) onRead(r);
+      return 0;
+    };
+    const shared: Shared = { snapshot: this.snapshot, scope: this.scope, name: this.name, readLog: log, options: this.options };
+    return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
+  }
+
+  fresh(): Repo {
+    const base = new WorkspaceRepo(this.root, { ...this.options, readLog: undefined });
+    if (this.scope === null) return base;
+    const shared: Shared = { snapshot: base.snapshot, scope: this.scope, name: this.name, readLog: base.readLog, options: this.options };
     return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
   }
 

@@ -16,10 +16,11 @@ export interface WorkerInit {
 }
 
 export type HostToWorker =
-  | { type: 'run'; cellId: number; script: string; declaredNames: string[]; answer: AnswerState }
+  | { type: 'run'; cellId: number; script: string; declaredNames: string[]; answer: AnswerState; repoName: string }
   | { type: 'rpc-result'; callId: number; ok: true; value: unknown }
   | { type: 'rpc-result'; callId: number; ok: false; error: { name: string; message: string } }
-  | { type: 'ping'; seq: number };
+  | { type: 'ping'; seq: number }
+  | { type: 'variables'; seq: number };
 
 export type WorkerToHost =
   | { type: 'ready' }
@@ -37,4 +38,12 @@ export type WorkerToHost =
       /** Set when `answer` was given something the host cannot use. */
       answerProblem: string | null;
     }
-  | { type: 'pong'; seq: number };
+  | { type: 'pong'; seq: number }
+  | { type: 'variables'; seq: number; variables: GuestVariable[] };
+
+/** A variable an earlier cell left in the REPL, as a follow-up question is told of it. */
+export interface GuestVariable {
+  name: string;
+  /** What it holds, briefly: "array of 9", "string of 4,210 characters", "function". */
+  summary: string;
+}

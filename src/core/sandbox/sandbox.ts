@@ -12,14 +12,15 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { CORE_SANDBOX_API, type SandboxApi } from './api';
 import { transformCell } from './cellTransform';
-import type { AnswerState, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
+import type { AnswerState, GuestVariable, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
 import { withDefaults } from '../util/withDefaults';
 
 export type HostCallHandler = (name: string, args: unknown[], signal: AbortSignal) => Promise<unknown>;
 
 export interface SandboxOptions {
   repoName: string;
-  handleCall: HostCallHandler;
+  /** Answers the guest's host calls; a cell may bring its own (`runCell`'s `handleCall`). */
+  handleCall?: HostCallHandler;
   /** The functions the guest gets; default the core API. Arguments are checked against it before `handleCall`. */
   api?: SandboxApi;
   /** Guest running time allowed per cell. */
@@ -71,7 +72,7 @@ interface LiveWorker {
 }
 
 export class Sandbox {
-  private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api'>> & { workerPath: string };
+  private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api' | 'handleCall'>> & { workerPath: string; handleCall?: HostCallHandler };
   private readonly api: SandboxApi;
   private live: Promise<LiveWorker> | null = null;
   private cellCounter = 0;
@@ -158,7 +159,12 @@ export class Sandbox {
     }
   }
 
-  async runCell(source: string, opts: { signal?: AbortSignal } = {}): Promise<CellOutcome> {
+  /**
+   * Runs one cell. Its host calls go to `opts.handleCall`, else to the sandbox's own handler:
+   * a session's sandbox outlives the run that answers a given cell's calls.
+   */
+  async runCell(source: string, opts: { signal?: AbortSignal; handleCall?: HostCallHandler; repoName?: string } = {}): Promise<CellOutcome> {
+    const handleCall = opts.handleCall ?? this.options.handleCall;
     const started = performance.now();
     const finish = (partial: Partial<CellOutcome>): CellOutcome => ({
       output: '',
@@ -227,7 +233,7 @@ export class Sandbox {
       const onMessage = (message: WorkerToHost) => {
         if (settled || !message || typeof message !== 'object') return;
         if (message.type === 'rpc' && message.cellId === cellId) {
-          void this.answerCall(message, calls.signal, reply, {
+          void this.answerCall(message, handleCall, calls.signal, reply, {
             begin: () => inFlight++ === 0 && pauseClock(),
             end: () => --inFlight === 0 && !settled && resumeClock(),
           });
@@ -262,13 +268,21 @@ export class Sandbox {
       });
 
       armTimer();
-      const run: HostToWorker = { type: 'run', cellId, script: transformed.script, declaredNames: transformed.declaredNames, answer: this.answer };
+      const run: HostToWorker = {
+        type: 'run',
+        cellId,
+        script: transformed.script,
+        declaredNames: transformed.declaredNames,
+        answer: this.answer,
+        repoName: opts.repoName ?? this.options.repoName,
+      };
       worker.postMessage(run);
     });
   }
 
   private async answerCall(
     message: Extract<WorkerToHost, { type: 'rpc' }>,
+    handleCall: HostCallHandler | undefined,
     signal: AbortSignal,
     reply: (m: HostToWorker) => void,
     clock: { begin: () => void; end: () => void },
@@ -282,7 +296,8 @@ export class Sandbox {
     clock.begin();
     try {
       const args = this.api.check(message.name, message.args);
-      const value = await this.options.handleCall(message.name, args, signal);
+      if (!handleCall) throw new Error(`${message.name} is not available here.`);
+      const value = await handleCall(message.name, args, signal);
       reply({ type: 'rpc-result', callId, ok: true, value });
     } catch (error) {
       const e = error as { name?: unknown; message?: unknown };
@@ -295,6 +310,32 @@ export class Sandbox {
     } finally {
       clock.end();
     }
+  }
+
+  /**
+   * The variables earlier cells left in the REPL (names and a short summary), for telling a
+   * follow-up question what it can reuse. Empty when no worker is live (nothing was kept);
+   * null when the worker did not answer within the idle-check time.
+   */
+  async describeVariables(): Promise<GuestVariable[] | null> {
+    if (this.live === null || this.disposed) return [];
+    const live = await this.live.catch(() => null);
+    if (live === null) return [];
+    return new Promise((resolve) => {
+      const seq = ++this.cellCounter;
+      const timer = setTimeout(() => {
+        live.worker.off('message', onMessage);
+        resolve(null);
+      }, this.options.idleCheckMs);
+      const onMessage = (message: WorkerToHost) => {
+        if (message?.type !== 'variables' || message.seq !== seq) return;
+        clearTimeout(timer);
+        live.worker.off('message', onMessage);
+        resolve(readVariables(message.variables));
+      };
+      live.worker.on('message', onMessage);
+      live.worker.postMessage({ type: 'variables', seq } satisfies HostToWorker);
+    });
   }
 
   /** True when the worker answers a ping promptly, i.e. nothing is left running in it. */
@@ -323,6 +364,19 @@ export class Sandbox {
     this.live = null;
     if (live) await live.worker.terminate();
   }
+}
+
+/** Checks the (untrusted) worker's list of variables; keeps only well-formed, short entries. */
+function readVariables(value: unknown): GuestVariable[] {
+  if (!Array.isArray(value)) return [];
+  const out: GuestVariable[] = [];
+  for (const v of value.slice(0, 60)) {
+    const { name, summary } = (v ?? {}) as { name?: unknown; summary?: unknown };
+    if (typeof name === 'string' && typeof summary === 'string' && /^[A-Za-z_$][\w$]{0,79}$/.test(name)) {
+      out.push({ name, summary: summary.slice(0, 100) });
+    }
+  }
+  return out;
 }
 
 function joinLines(...parts: Array<string | null>): string {

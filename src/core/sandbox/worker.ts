@@ -10,7 +10,7 @@
 import 'ses';
 import { parentPort, workerData } from 'node:worker_threads';
 import { inspect } from 'node:util';
-import type { AnswerState, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
+import type { AnswerState, GuestVariable, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -48,6 +48,7 @@ function send(message: WorkerToHost): void {
 // ---- per-cell state -------------------------------------------------------------------
 
 let currentCell = -1;
+let repoName = init.repoName;
 let output = '';
 let cutChars = 0;
 let answer: { content: unknown; ready: unknown } = { content: '', ready: false };
@@ -111,10 +112,22 @@ function readAnswer(): { answer: AnswerState; problem: string | null } {
       return { ...fallback, problem: `answer.content is ${text.length} characters; keep it under ${MAX_ANSWER_CHARS}.` };
     }
     const r = ready?.value;
-    return { answer: { content: text, ready: r === true || r === 'true' }, problem: null };
+    // Only the boolean ends the run: "false", 0 or "no" must not finish it by accident, and a
+    // string "true" is most likely a slip the model can fix in one line.
+    if (r !== undefined && r !== true && r !== false) {
+      return { answer: { content: text, ready: false }, problem: `answer.ready must be the boolean true to finish (it is ${describeValue(r)}); write answer.ready = true.` };
+    }
+    return { answer: { content: text, ready: r === true }, problem: null };
   } catch (error) {
     return { ...fallback, problem: `answer could not be read: ${describeError(error)}` };
   }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.slice(0, 40))}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object' || typeof v === 'function') return `a${Array.isArray(v) ? 'n array' : typeof v === 'function' ? ' function' : 'n object'}`;
+  return `${typeof v} ${String(v)}`;
 }
 
 // ---- host functions ---------------------------------------------------------------------
@@ -204,7 +217,10 @@ function buildEndowments(): Record<string, unknown> {
     const parent = functions.get(parentName) ?? (roots[parentName] ??= {});
     (parent as Record<string, unknown>)[parts.at(-1)!] = fn;
   }
-  roots.repo = { ...(roots.repo ?? {}), name: init.repoName };
+  // repo.name follows the workspace of the cell being run: a session's sandbox outlives one question.
+  const repo: Record<string, unknown> = { ...(roots.repo ?? {}) };
+  Object.defineProperty(repo, 'name', { get: harden(() => repoName), enumerable: true });
+  roots.repo = repo;
 
   const print = (...values: unknown[]) => {
     if (currentCell >= 0) append(values.map(format).join(' ') + '\n');
@@ -224,10 +240,49 @@ for (const [name, value] of Object.entries(buildEndowments())) {
 // The getter is reachable through the property descriptor, so it is hardened like every endowment.
 Object.defineProperty(guestGlobal, 'answer', { get: harden(() => answer), enumerable: true, configurable: false });
 
+// ---- what earlier cells left behind ---------------------------------------------------------
+
+/** Every global the compartment has before any cell runs: builtins and endowments. */
+const baselineGlobals = new Set(Reflect.ownKeys(guestGlobal));
+const MAX_VARIABLES = 60;
+
+/**
+ * Summaries of the globals cells created, for a follow-up question. Nothing here runs guest
+ * code that could be avoided: accessors are not called, and what a proxy's traps do is
+ * bounded by the host's deadline on this request.
+ */
+function describeVariables(): GuestVariable[] {
+  const out: GuestVariable[] = [];
+  for (const key of Reflect.ownKeys(guestGlobal)) {
+    if (out.length >= MAX_VARIABLES || typeof key !== 'string' || baselineGlobals.has(key) || key.length > 80) continue;
+    let summary: string;
+    try {
+      const d = Object.getOwnPropertyDescriptor(guestGlobal, key);
+      summary = d === undefined ? 'unknown' : 'value' in d ? summarise(d.value) : 'getter';
+    } catch {
+      summary = 'unknown';
+    }
+    if (summary !== 'undefined') out.push({ name: key, summary });
+  }
+  return out;
+}
+
+function summarise(v: unknown): string {
+  if (typeof v === 'string') return `string of ${withThousands(v.length)} characters`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v).slice(0, 30)}`;
+  if (typeof v === 'function') return 'function';
+  if (v === null || typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) return `array of ${withThousands(v.length)}`;
+  if (v instanceof Map) return `Map of ${withThousands(v.size)}`;
+  if (v instanceof Set) return `Set of ${withThousands(v.size)}`;
+  return `object with ${withThousands(Object.keys(v).length)} keys`;
+}
+
 // ---- running cells ------------------------------------------------------------------------
 
 async function runCell(message: Extract<HostToWorker, { type: 'run' }>): Promise<void> {
   currentCell = message.cellId;
+  if (typeof message.repoName === 'string') repoName = message.repoName;
   // Calls left over from an earlier cell never settle; forget them.
   pending.clear();
   output = '';
@@ -268,6 +323,16 @@ port.on('message', (message: HostToWorker) => {
     case 'ping':
       send({ type: 'pong', seq: message.seq });
       break;
+    case 'variables': {
+      let variables: GuestVariable[] = [];
+      try {
+        variables = describeVariables();
+      } catch {
+        // a hostile object: tell nothing rather than fail
+      }
+      send({ type: 'variables', seq: message.seq, variables });
+      break;
+    }
   }
 });
 

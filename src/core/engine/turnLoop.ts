@@ -1,0 +1,279 @@
+/**
+ * The turn loop of one RLM node, the root or a recursive one: send the conversation to the
+ * root model, run the cells of its reply in the node's sandbox, feed back what they printed,
+ * until the model marks its answer ready or a limit stops the node.
+ *
+ * The root model never sees the repository: it gets the question, a short description of
+ * the repository and the REPL API, writes code, and reads what the code printed.
+ */
+import type { ChatMessage, Completion } from '../providers/types';
+import type { ReadRecord, Repo } from '../repo/types';
+import { SANDBOX_DEFAULTS, Sandbox, type CellOutcome } from '../sandbox/sandbox';
+import { parseReply } from '../sandbox/codeBlocks';
+import { withDefaults } from '../util/withDefaults';
+import { citationsFromReadLog } from './citations';
+import { hostCallHandler, type NodeCalls } from './hostCalls';
+import { stopNote } from './limits';
+import * as prompts from './prompts';
+import { nodeStopReason, type NodeRef, type RunContext } from './runContext';
+import { recommendedPromptChars, type RunChild } from './subCalls';
+import type { TraceCell, TraceRlm, TraceStep } from './trace';
+
+/** Outputs older than this many turns are shortened in the root model's context. */
+export const FULL_OUTPUT_TURNS = 4;
+export const SHORTENED_OUTPUT_CHARS = 1_500;
+
+export interface NodeRun {
+  ctx: RunContext;
+  trace: TraceRlm;
+  parentId: number | null;
+  /** The node's view of the workspace (a subset for a scoped rlm()); reads are observed here. */
+  repo: Repo;
+  /**
+   * The sandbox to run cells in. A session's root keeps its warm sandbox across questions; a
+   * recursive node passes null and gets a fresh one, disposed when it ends.
+   */
+  sandbox: Sandbox | null;
+  /** The user message that opens the node's conversation. */
+  opening: (repo: Repo) => Promise<string>;
+  /** Where the node's reads go besides its own steps: the parent's step and the run's log. */
+  sink: (record: ReadRecord) => void;
+  signal: AbortSignal;
+}
+
+interface Turn {
+  reply: ChatMessage;
+  feedback: ChatMessage | null;
+}
+
+export async function runNode(run: NodeRun): Promise<void> {
+  const { ctx, trace, signal } = run;
+  const started = performance.now();
+  const node: NodeRef = { id: trace.id, parentId: run.parentId, depth: trace.depth };
+  const limits = ctx.budget.limits;
+
+  // Reads are reported where they happen: to the step that made them, up to the parent, and
+  // as an event for a UI that attaches references while the run goes.
+  let stepReads: ReadRecord[] = [];
+  const record = (r: ReadRecord): void => {
+    const rec = { ...r, unsaved: r.unsaved ?? false };
+    stepReads.push(rec);
+    run.sink(rec);
+    ctx.emit(node, { type: 'read', ...rec });
+  };
+  const repo = run.repo.observe(record);
+
+  let currentStep: TraceStep | null = null;
+  const runChild: RunChild = (child, childRepo, childSignal) =>
+    runNode({
+      ctx,
+      trace: child,
+      parentId: node.id,
+      repo: childRepo,
+      sandbox: null,
+      opening: async (r) => prompts.firstUserMessage(child.query, await r.summary()),
+      sink: (r) => {
+        stepReads.push(r);
+        run.sink(r);
+      },
+      signal: childSignal,
+    });
+  const calls = (): NodeCalls => ({ site: { ctx, node, step: currentStep! }, repo, record, runChild });
+  const handleCall = hostCallHandler(calls);
+
+  const ownSandbox = run.sandbox === null;
+  const sandbox =
+    run.sandbox ??
+    new Sandbox({ repoName: repo.name, api: ctx.api, ...ctx.sandboxSettings, handleCall });
+  const warming = sandbox.warm();
+  warming.catch(() => {});
+
+  const sandboxLimits = withDefaults(SANDBOX_DEFAULTS, ctx.sandboxSettings);
+  const head: ChatMessage[] = [
+    {
+      role: 'system',
+      content: prompts.systemPrompt({
+        api: ctx.api,
+        depth: trace.depth,
+        maxDepth: limits.maxDepth,
+        maxIterations: limits.maxIterations,
+        maxSubCalls: limits.maxSubCalls,
+        subCallConcurrency: limits.subCallConcurrency,
+        maxOutputChars: sandboxLimits.maxOutputChars,
+        cellTimeoutMs: sandboxLimits.cellTimeoutMs,
+        subcalls: ctx.subcalls,
+        subPromptChars: recommendedPromptChars(ctx),
+      }),
+    },
+    { role: 'user', content: await run.opening(repo) },
+  ];
+  const turns: Turn[] = [];
+  let nudged = false;
+  let subCallNoticeSent = false;
+  let lastOutput = '';
+  sandbox.setAnswer({ content: '', ready: false });
+
+  try {
+    await warming;
+    for (let iteration = 1; ; iteration++) {
+      const stop = nodeStopReason(ctx, signal);
+      if (stop) {
+        trace.limitHit = stop;
+        break;
+      }
+      if (iteration > limits.maxIterations) {
+        trace.limitHit = 'iterations';
+        break;
+      }
+      ctx.emit(node, { type: 'step-started', iteration, maxIterations: limits.maxIterations });
+      const stepStarted = performance.now();
+      const messages = renderHistory(head, turns);
+      const step: TraceStep = {
+        iteration,
+        model: ctx.root.model,
+        promptChars: messages.reduce((n, m) => n + m.content.length, 0),
+        usage: null,
+        reply: '',
+        cells: [],
+        subCalls: [],
+        filesRead: [],
+        durationMs: 0,
+      };
+      trace.steps.push(step);
+      stepReads = [];
+      const endStep = () => {
+        step.durationMs = performance.now() - stepStarted;
+        step.filesRead = citationsFromReadLog(stepReads);
+      };
+      currentStep = step;
+
+      let completion: Completion;
+      try {
+        completion = await ctx.root.provider.complete({
+          messages,
+          model: ctx.root.model,
+          signal,
+          onText: (fragment) => ctx.emit(node, { type: 'model-text', iteration, fragment }),
+          onRetry: (r) => ctx.emit(node, { type: 'retry', ...r }),
+        });
+      } catch (error) {
+        endStep();
+        const reason = signal.aborted ? nodeStopReason(ctx, signal) : null;
+        if (reason) {
+          trace.limitHit = reason;
+          break;
+        }
+        throw error;
+      }
+      ctx.budget.modelCalls++;
+      // Priced by the configured name: servers often answer with a dated model id.
+      ctx.budget.record(ctx.root.model, completion.usage);
+      step.usage = completion.usage;
+      step.reply = completion.text;
+      ctx.emit(node, { type: 'model-replied', iteration, text: completion.text, ...completion.usage });
+      ctx.emit(node, { type: 'usage', totals: ctx.budget.totals() });
+
+      const reply: ChatMessage = { role: 'assistant', content: completion.text };
+      const parsed = parseReply(completion.text);
+
+      if (parsed.cells.length === 0) {
+        if (!nudged) {
+          nudged = true;
+          turns.push({ reply, feedback: { role: 'user', content: prompts.noCodeNudge(parsed.otherBlocks.map((b) => b.language), parsed.unclosed !== null) } });
+          endStep();
+          continue;
+        }
+        // Second reply in a row without code: take it as the answer rather than loop.
+        const current = sandbox.currentAnswer;
+        if (!current.content.trim()) sandbox.setAnswer({ content: completion.text.trim(), ready: true });
+        else sandbox.setAnswer({ ...current, ready: true });
+        endStep();
+        break;
+      }
+      nudged = false;
+
+      const sections: string[] = [];
+      let ready = false;
+      for (let i = 0; i < parsed.cells.length; i++) {
+        const cell = parsed.cells[i]!;
+        const before = sandbox.currentAnswer.content;
+        ctx.emit(node, { type: 'code', iteration, cell: i + 1, code: cell.code });
+        const outcome: CellOutcome = await sandbox.runCell(cell.code, { signal, handleCall, repoName: repo.name });
+        step.cells.push(traceCell(cell.code, outcome));
+        ctx.emit(node, { type: 'output', iteration, cell: i + 1, output: outcome.output, error: outcome.error, durationMs: outcome.durationMs });
+        if (outcome.reset) ctx.emit(node, { type: 'sandbox-reset', reason: outcome.reset });
+        if (outcome.answer.content !== before) ctx.emit(node, { type: 'answer-drafted', chars: outcome.answer.content.length, text: outcome.answer.content });
+        sections.push(prompts.cellOutput(i + 1, parsed.cells.length, outcome.output, outcome.error));
+        lastOutput = outcome.output || lastOutput;
+        if (outcome.answerProblem) sections.push(outcome.answerProblem);
+        if (outcome.answer.ready) {
+          if (outcome.answer.content.trim()) {
+            ready = true;
+            break;
+          }
+          sandbox.setAnswer({ content: '', ready: false });
+          sections.push(prompts.READY_WITHOUT_CONTENT);
+        }
+        if (outcome.error) {
+          if (i < parsed.cells.length - 1) sections.push(prompts.cellsSkipped(i + 1, parsed.cells.length));
+          break;
+        }
+        if (outcome.reset === 'cancelled') break;
+      }
+      endStep();
+      if (ready) break;
+
+      let finalTurn: string | null = null;
+      if (iteration + 1 === limits.maxIterations) finalTurn = prompts.FINAL_TURN_NOTICE;
+      else if (ctx.budget.subCallsLeft === 0 && ctx.subcalls && !subCallNoticeSent) {
+        subCallNoticeSent = true;
+        finalTurn = prompts.SUBCALL_BUDGET_NOTICE;
+      }
+      const answer = sandbox.currentAnswer;
+      sections.push(
+        prompts.statusLine({
+          iteration,
+          maxIterations: limits.maxIterations,
+          subCallsUsed: ctx.budget.subCalls,
+          maxSubCalls: limits.maxSubCalls,
+          answerChars: answer.content.length,
+          answerReady: answer.ready,
+          finalTurn,
+        }),
+      );
+      turns.push({ reply, feedback: { role: 'user', content: sections.join('\n\n') } });
+    }
+  } finally {
+    const answer = sandbox.currentAnswer;
+    trace.ready = answer.ready && answer.content.trim().length > 0 && trace.limitHit === null;
+    trace.answer = answer.content.trim() ? answer.content : trace.limitHit ? prompts.fallbackAnswer(lastOutput) : '';
+    if (trace.limitHit) {
+      ctx.limitsHit.add(trace.limitHit);
+      ctx.emit(node, { type: 'limit-hit', limit: trace.limitHit, message: stopNote(trace.limitHit, limits, answer.content.length > 0) });
+    }
+    if (trace.ready) ctx.emit(node, { type: 'answer-ready', answer: trace.answer });
+    trace.durationMs = performance.now() - started;
+    if (ownSandbox) await sandbox.dispose();
+  }
+}
+
+/** Renders the conversation, shortening cell outputs of older turns to keep the context bounded. */
+export function renderHistory(head: ChatMessage[], turns: Turn[]): ChatMessage[] {
+  const out = [...head];
+  turns.forEach((t, i) => {
+    out.push(t.reply);
+    if (!t.feedback) return;
+    const old = i < turns.length - FULL_OUTPUT_TURNS;
+    const text = t.feedback.content;
+    out.push(
+      old && text.length > SHORTENED_OUTPUT_CHARS
+        ? { role: 'user', content: `${text.slice(0, SHORTENED_OUTPUT_CHARS)}\n${prompts.OLDER_OUTPUT_SHORTENED}` }
+        : t.feedback,
+    );
+  });
+  return out;
+}
+
+function traceCell(code: string, o: CellOutcome): TraceCell {
+  return { code, output: o.output, error: o.error, durationMs: Math.round(o.durationMs), reset: o.reset };
+}
