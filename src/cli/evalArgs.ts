@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import { EVAL_MODES, type EvalMode } from '../core/eval/types';
-import { DEFAULT_NEEDLE_SIZES } from '../core/eval/generators/needle';
-import { formatTokenCount, parseTokenCount } from '../core/eval/random';
+import { EVAL_MODES, type EvalMode } from '../../eval/types';
+import { DEFAULT_NEEDLE_SIZES } from '../../eval/generators/needle';
+import { formatTokenCount, parseTokenCount } from '../../eval/random';
 import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, int, modelSettings, priceSettings, type ModelSettings } from './options';
 
 export const EVAL_HELP = `rlm eval: accuracy, cost and latency of answers on question sets, in three modes on the same questions:

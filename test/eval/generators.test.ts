@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { functionFacts, generateAggregate } from '../../src/core/eval/generators/aggregate';
-import { generateNeedle } from '../../src/core/eval/generators/needle';
-import { generatePairs, importGraph, mutualPairs } from '../../src/core/eval/generators/pairs';
-import { logicalLines, publicFunctions } from '../../src/core/eval/generators/pyFacts';
-import { serialiseQuestion } from '../../src/core/eval/questionSet';
+import { functionFacts, generateAggregate } from '../../eval/generators/aggregate';
+import { generateNeedle } from '../../eval/generators/needle';
+import { generatePairs, importGraph, mutualPairs } from '../../eval/generators/pairs';
+import { logicalLines, publicFunctions } from '../../eval/generators/pyFacts';
+import { serialiseQuestion } from '../../eval/questionSet';
 import { makeTempRepo, type TempRepo } from '../support/tempRepo';
 
 let work: string;

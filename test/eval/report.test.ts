@@ -5,9 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunTrace, TraceRlm } from '../../src/core/engine/trace';
-import { usageFromTrace } from '../../src/core/eval/cost';
-import { formatReport, percentile, summarise } from '../../src/core/eval/report';
-import type { EvalMode, RunRecord } from '../../src/core/eval/types';
+import { usageFromTrace } from '../../eval/cost';
+import { formatReport, percentile, summarise } from '../../eval/report';
+import type { EvalMode, RunRecord } from '../../eval/types';
 
 function record(mode: EvalMode, id: string, score: number, over: Partial<RunRecord> = {}): RunRecord {
   return {

@@ -7,11 +7,11 @@
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Limits } from '../engine/limits';
-import { RlmRunError, runRlm, type RlmResult, type SandboxSettings } from '../engine/rlm';
-import type { ModelProvider } from '../providers/types';
-import { ProviderError } from '../providers/types';
-import { WorkspaceRepo } from '../repo/workspaceRepo';
+import type { Limits } from '../src/core/engine/limits';
+import { RlmRunError, runRlm, type RlmResult, type SandboxSettings } from '../src/core/engine/rlm';
+import type { ModelProvider } from '../src/core/providers/types';
+import { ProviderError } from '../src/core/providers/types';
+import { WorkspaceRepo } from '../src/core/repo/workspaceRepo';
 import { extractAnswer, queryText } from './answerFormat';
 import { usageFromTrace, usageOfCall, type Prices } from './cost';
 import { DEFAULT_ANSWER_RESERVE, DirectRunError, runDirect } from './direct';

@@ -5,7 +5,7 @@
  * (relative and absolute imports of the repository's own modules). Scored by set F1.
  */
 import * as path from 'node:path';
-import { comparePaths } from '../../repo/pathOrder';
+import { comparePaths } from '../../src/core/repo/pathOrder';
 import { Rng } from '../random';
 import type { EvalQuestion } from '../types';
 import { pythonRoots, resolvePythonImports } from './pyFacts';

@@ -3,9 +3,9 @@
  * carries its own token counts and the model it was sent to (as configured, not as the
  * server renamed it), so each is priced with its own model's price.
  */
-import type { ModelPrice } from '../engine/limits';
-import type { RunTrace, TraceRlm } from '../engine/trace';
-import type { TokenUsage } from '../providers/types';
+import type { ModelPrice } from '../src/core/engine/limits';
+import type { RunTrace, TraceRlm } from '../src/core/engine/trace';
+import type { TokenUsage } from '../src/core/providers/types';
 import type { RunUsage } from './types';
 
 export type Prices = Record<string, ModelPrice>;
