@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { EVAL_MODES, type EvalMode } from '../../eval/types';
 import { DEFAULT_NEEDLE_SIZES } from '../../eval/generators/needle';
 import { formatTokenCount, parseTokenCount } from '../../eval/random';
-import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, int, modelSettings, priceSettings, type ModelSettings } from './options';
+import { MODEL_OPTIONS, PRICE_OPTIONS, int, modelSettings, priceSettings } from './options';
+import type { ModelSettings } from './settings';
+import { UsageError } from './usageError';
 
 export const EVAL_HELP = `rlm eval: accuracy, cost and latency of answers on question sets, in three modes on the same questions:
 rlm (the engine), rlm-no-subcalls (REPL only) and direct (the files concatenated into one prompt).

@@ -19,8 +19,9 @@ import { SweQaError, cloneCommand, importSweQa } from '../../eval/sweQa';
 import type { EvalQuestion, RunRecord } from '../../eval/types';
 import { chooseProvider } from './chooseProvider';
 import { EVAL_HELP, type EvalCommand, type EvalRunArgs, type GenerateArgs, type ImportSweQaArgs } from './evalArgs';
-import { UsageError, limitsFrom, pricesFor, repoDirectory } from './options';
-import type { CliIo } from './run';
+import type { CliIo } from './io';
+import { limitsFrom, pricesFor, repoDirectory } from './options';
+import { UsageError } from './usageError';
 
 /** The direct mode's window when the provider does not say: a common size for hosted models. */
 export const DEFAULT_CONTEXT_WINDOW = 128_000;
