@@ -53,6 +53,8 @@ Generate (the same seed gives the same set; the repository is only read):
   pairs      pairs of modules that import each other, scored by F1
     --count N                1 = the whole repository (default); more add questions scoped to folders
     --language ts|py
+  aggregate and pairs read TypeScript/JavaScript with the typescript package, which rlm does not
+  install: npm install -g typescript (or npm install typescript beside a local rlm).
 
 Import SWE-QA (github.com/peng-weihan/SWE-QA: questions over Python repositories at pinned commits):
   SOURCE                     SWE-QA .jsonl files or folders of them (one file per repository, e.g. Benchmark/)
