@@ -106,9 +106,12 @@ describe('cost of a run', () => {
    */
   function scripted(): ModelProvider {
     const turns = new Map<string, number>();
-    return {
+    // Built apart from the return so that maxInputTokens, which ModelProvider is gaining on
+    // main, type-checks both before and after that change.
+    const provider = {
       id: 'scripted',
       defaultModel: 'big',
+      maxInputTokens: () => 128_000,
       async complete(request: CompletionRequest): Promise<Completion> {
         const reply = (text: string, inputTokens: number, outputTokens: number): Completion => ({ text, usage: { inputTokens, outputTokens }, model: request.model ?? 'big' });
         if (request.messages[0]!.content === SUBCALL_SYSTEM_PROMPT) return reply('a summary', 2_000_000, 0);
@@ -120,6 +123,7 @@ describe('cost of a run', () => {
         return reply(js('answer.content = "FINAL ANSWER: 42"; answer.ready = true'), 1_000_000, 0);
       },
     };
+    return provider;
   }
 
   async function rlmRun(prices: Record<string, { input: number; output: number }>, dir: string): Promise<{ usage: RunRecord['usage']; engineUsage: unknown }> {
