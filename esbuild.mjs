@@ -1,6 +1,6 @@
 // Builds the three entry points into dist/: the VS Code extension bundle, the `rlm` CLI
 // and the sandbox worker. Each is a self-contained CommonJS bundle for Node 20; only
-// `vscode` (provided by the editor) stays external.
+// `vscode` (provided by the editor) stays external, and `typescript` for the CLI.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -8,8 +8,9 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const entries = [
-  // typescript is a runtime dependency loaded only by the eval generators; bundling it
-  // would add ~10 MB to the CLI for a path most runs never take.
+  // typescript is only a devDependency: the aggregate and pairs generators (eval/) load it
+  // on first use from wherever Node resolves it, and say what to install when it is absent.
+  // Bundling it would add ~10 MB to the CLI for a path most runs never take.
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node', external: ['typescript'] },
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
   { in: 'src/vscode/extension.ts', out: 'extension' },

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { EVAL_OPTIONS, parseEvalCommandLine, type EvalCommand } from './evalArgs';
-import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, modelSettings, priceSettings, type ModelSettings, type PriceSettings } from './options';
-
-export { UsageError } from './options';
+import { MODEL_OPTIONS, PRICE_OPTIONS, modelSettings, priceSettings } from './options';
+import type { ModelSettings, PriceSettings } from './settings';
+import { UsageError } from './usageError';
 
 export const HELP = `rlm: answers questions about a code repository with a Recursive Language Model.
 

@@ -5,20 +5,11 @@
 import type { ModelProvider } from '../core/providers/types';
 import { OllamaProvider } from '../core/providers/ollamaProvider';
 import { OpenAIProvider } from '../core/providers/openaiProvider';
-import { UsageError } from './args';
+import type { ProviderChoice } from './settings';
+import { UsageError } from './usageError';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 export const DEFAULT_OPENAI_MODEL = 'gpt-5-mini';
-
-export interface ProviderChoice {
-  provider?: 'openai' | 'ollama';
-  model?: string;
-  subModel?: string;
-  baseURL?: string;
-  host?: string;
-  numCtx?: number;
-  timeoutMs?: number;
-}
 
 export interface ChosenModels {
   root: { provider: ModelProvider; model: string };

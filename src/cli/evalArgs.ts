@@ -4,10 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import { EVAL_MODES, type EvalMode } from '../core/eval/types';
-import { DEFAULT_NEEDLE_SIZES } from '../core/eval/generators/needle';
-import { formatTokenCount, parseTokenCount } from '../core/eval/random';
-import { MODEL_OPTIONS, PRICE_OPTIONS, UsageError, int, modelSettings, priceSettings, type ModelSettings } from './options';
+import { EVAL_MODES, type EvalMode } from '../../eval/types';
+import { DEFAULT_NEEDLE_SIZES } from '../../eval/generators/needle';
+import { formatTokenCount, parseTokenCount } from '../../eval/random';
+import { MODEL_OPTIONS, PRICE_OPTIONS, int, modelSettings, priceSettings } from './options';
+import type { ModelSettings } from './settings';
+import { UsageError } from './usageError';
 
 export const EVAL_HELP = `rlm eval: accuracy, cost and latency of answers on question sets, in three modes on the same questions:
 rlm (the engine), rlm-no-subcalls (REPL only) and direct (the files concatenated into one prompt).
@@ -51,6 +53,8 @@ Generate (the same seed gives the same set; the repository is only read):
   pairs      pairs of modules that import each other, scored by F1
     --count N                1 = the whole repository (default); more add questions scoped to folders
     --language ts|py
+  aggregate and pairs read TypeScript/JavaScript with the typescript package, which rlm does not
+  install: npm install -g typescript (or npm install typescript beside a local rlm).
 
 Import SWE-QA (github.com/peng-weihan/SWE-QA: questions over Python repositories at pinned commits):
   SOURCE                     SWE-QA .jsonl files or folders of them (one file per repository, e.g. Benchmark/)

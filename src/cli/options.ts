@@ -1,15 +1,12 @@
 /**
- * What the `rlm` commands share on the command line: the usage error, number parsing, and
- * the model options (provider, models, run limits) that `ask` and `eval` both take.
+ * What the `rlm` commands share on the command line: number parsing, and the model options
+ * (provider, models, run limits) and prices that `ask` and `eval` both take.
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Limits, ModelPrice } from '../core/engine/limits';
-import type { ProviderChoice } from './chooseProvider';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import type { ModelSettings, PriceSettings } from './settings';
+import { UsageError } from './usageError';
 
 export function int(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -46,18 +43,6 @@ export const MODEL_OPTIONS = {
 
 export type ModelOptionValues = { [K in keyof typeof MODEL_OPTIONS]?: (typeof MODEL_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
-/** The provider choice and run limits the model options give. */
-export interface ModelSettings extends ProviderChoice {
-  maxIterations?: number;
-  maxDepth?: number;
-  maxSubCalls?: number;
-  maxTokens?: number;
-  maxWallTimeMs?: number;
-  concurrency?: number;
-  cellTimeoutMs?: number;
-  gitignore: boolean;
-}
-
 export function modelSettings(values: ModelOptionValues): ModelSettings {
   const provider = values.provider;
   if (provider !== undefined && provider !== 'openai' && provider !== 'ollama') {
@@ -91,13 +76,6 @@ export const PRICE_OPTIONS = {
 } as const;
 
 export type PriceOptionValues = { [K in keyof typeof PRICE_OPTIONS]?: string };
-
-export interface PriceSettings {
-  priceIn?: number;
-  priceOut?: number;
-  subPriceIn?: number;
-  subPriceOut?: number;
-}
 
 function usd(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -8,20 +8,14 @@ import { formatCitation } from '../core/engine/citations';
 import { RlmRunError, runRlm, type RlmResult } from '../core/engine/rlm';
 import { ProviderError } from '../core/providers/types';
 import { WorkspaceRepo } from '../core/repo/workspaceRepo';
-import { HELP, UsageError, parseCommandLine, type AskArgs } from './args';
+import { HELP, parseCommandLine, type AskArgs } from './args';
 import { chooseProvider } from './chooseProvider';
-import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { runEvalCommand } from './evalCommand';
+import type { CliIo } from './io';
+import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { ProgressReporter } from './progress';
 import { describeProviderError } from './providerAdvice';
-
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  cwd: string;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  signal?: AbortSignal;
-}
+import { UsageError } from './usageError';
 
 export const VERSION = '0.1.0';
 

@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
@@ -32,9 +33,13 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string>, opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; program?: string; cwd?: string } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.program ?? CLI, ...args], { cwd: opts.cwd ?? dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -184,6 +189,42 @@ describe('rlm ask', () => {
       assert.match(r.stderr, /stopping/);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('rlm without typescript installed', () => {
+  test('the bundle requires typescript at run time instead of carrying the compiler', async () => {
+    const bundle = await readFile(CLI, 'utf8');
+    assert.match(bundle, /require\("typescript"\)/);
+    // A message only the compiler's own source has.
+    assert.doesNotMatch(bundle, /Debug Failure\./, 'the TypeScript compiler is not bundled into dist/cli.js');
+  });
+
+  test('eval generate aggregate and pairs say what to install (exit 1); needle runs without it', async () => {
+    // dist/cli.js alone in a folder with no node_modules above it: every other dependency is
+    // bundled, so typescript is the one package Node cannot resolve there.
+    const bare = await mkdtemp(path.join(tmpdir(), 'rlm-no-ts-'));
+    try {
+      const program = path.join(bare, 'dist', 'cli.js');
+      await mkdir(path.dirname(program));
+      await copyFile(CLI, program);
+      await mkdir(path.join(bare, 'repo', 'src'), { recursive: true });
+      await writeFile(path.join(bare, 'repo', 'src', 'a.ts'), "import { b } from './b';\nexport function a() { return b; }\n");
+      await writeFile(path.join(bare, 'repo', 'src', 'b.ts'), `import { a } from './a';\nexport const b = 1;\n${'// filler line for the needle slices\n'.repeat(60)}`);
+      for (const generator of ['aggregate', 'pairs']) {
+        const r = await cli(['eval', 'generate', generator, '--repo', 'repo', '--out', `${generator}.jsonl`], {}, { program, cwd: bare });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`^rlm: The ${generator} generator reads TypeScript/JavaScript files with the TypeScript compiler, which is not installed`));
+        assert.match(r.stderr, /"npm install -g typescript" when rlm is installed globally, otherwise "npm install typescript" in the project where rlm is installed/);
+        assert.doesNotMatch(r.stderr, /Require stack|at .*cli\.js/, 'a message, not a stack trace');
+        assert.equal(existsSync(path.join(bare, `${generator}.jsonl`)), false);
+      }
+      const needle = await cli(['eval', 'generate', 'needle', '--repo', 'repo', '--sizes', '300', '--out', 'needle.jsonl'], {}, { program, cwd: bare });
+      assert.equal(needle.code, 0, needle.stderr);
+      assert.match(needle.stderr, /wrote 1 needle question/);
+    } finally {
+      await rm(bare, { recursive: true, force: true });
     }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIRECT_SYSTEM_PROMPT, DirectRunError, buildDirectPrompt, runDirect } from '../../src/core/eval/direct';
+import { DIRECT_SYSTEM_PROMPT, DirectRunError, buildDirectPrompt, runDirect } from '../../eval/direct';
 import type { Completion, CompletionRequest, ModelProvider } from '../../src/core/providers/types';
 import { ProviderError } from '../../src/core/providers/types';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';

@@ -10,11 +10,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { functionFacts, generateAggregate } from '../../src/core/eval/generators/aggregate';
-import { generateNeedle } from '../../src/core/eval/generators/needle';
-import { generatePairs, importGraph, mutualPairs } from '../../src/core/eval/generators/pairs';
-import { logicalLines, publicFunctions } from '../../src/core/eval/generators/pyFacts';
-import { serialiseQuestion } from '../../src/core/eval/questionSet';
+import { functionFacts, generateAggregate } from '../../eval/generators/aggregate';
+import { generateNeedle } from '../../eval/generators/needle';
+import { generatePairs, importGraph, mutualPairs } from '../../eval/generators/pairs';
+import { logicalLines, publicFunctions } from '../../eval/generators/pyFacts';
+import { MissingTypeScriptError, loadTypeScript, requireTypeScript } from '../../eval/generators/tsFacts';
+import { serialiseQuestion } from '../../eval/questionSet';
 import { makeTempRepo, type TempRepo } from '../support/tempRepo';
 
 let work: string;
@@ -247,6 +248,65 @@ describe('pairs truth', () => {
     } finally {
       await repo.cleanup();
     }
+  });
+});
+
+describe('the TypeScript compiler is loaded on demand', () => {
+  /** A loader that fails as require() does when no typescript package can be resolved. */
+  const absent = () => {
+    throw Object.assign(new Error("Cannot find module 'typescript'\nRequire stack:\n- /opt/rlm/dist/cli.js"), { code: 'MODULE_NOT_FOUND' });
+  };
+
+  test('absent: both TS generators fail before reading files, saying what to install', async () => {
+    const repo = makeTempRepo({ 'src/a.ts': "import './b';\nexport function a() {}\n", 'src/b.ts': "import './a';\n" });
+    try {
+      for (const [name, run] of [
+        ['aggregate', () => generateAggregate({ repo: repo.root, seed: 1, loadTypeScript: absent })],
+        ['pairs', () => generatePairs({ repo: repo.root, seed: 1, loadTypeScript: absent })],
+      ] as const) {
+        await assert.rejects(run(), (error: unknown) => {
+          assert.ok(error instanceof MissingTypeScriptError, String(error));
+          assert.match(error.message, new RegExp(`^The ${name} generator reads TypeScript/JavaScript files with the TypeScript compiler, which is not installed`));
+          assert.match(error.message, /"npm install -g typescript" when rlm is installed globally, otherwise "npm install typescript"/);
+          assert.match(error.message, new RegExp(`then run rlm eval generate ${name} again`));
+          assert.match(error.message, /--language py, do not need it/);
+          assert.equal((error.cause as Error).message.split('\n')[0], "Cannot find module 'typescript'");
+          return true;
+        });
+      }
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  test('Python repositories never load it', async () => {
+    const repo = makeTempRepo({ 'pkg/__init__.py': '', 'pkg/a.py': 'from . import b\n\ndef f():\n    pass\n', 'pkg/b.py': 'from . import a\n' });
+    let calls = 0;
+    const counting = () => {
+      calls++;
+      return absent();
+    };
+    try {
+      assert.equal((await generateAggregate({ repo: repo.root, seed: 1, loadTypeScript: counting })).functions, 1);
+      assert.equal((await generatePairs({ repo: repo.root, seed: 1, loadTypeScript: counting })).pairs, 1);
+      assert.equal(calls, 0);
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  test('a broken install or a too old compiler is reported as such, not as absent', () => {
+    const broken = () => {
+      throw Object.assign(new Error("Cannot find module './lib/typescript.js'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    assert.throws(() => loadTypeScript('pairs', broken), /^MissingTypeScriptError: The TypeScript compiler is installed but failed to load \(Cannot find module '\.\/lib\/typescript\.js'\)\. Reinstall it: /);
+    assert.throws(() => loadTypeScript('aggregate', () => ({ version: '4.8.4', createSourceFile() {} })), /needs TypeScript 4\.9 or later; the one Node found is version 4\.8\.4\. Install it/);
+    assert.throws(() => loadTypeScript('aggregate', () => ({})), /the one Node found is not a TypeScript compiler/);
+  });
+
+  test('the default loader finds the devDependency', () => {
+    const ts = loadTypeScript('aggregate', requireTypeScript);
+    assert.match(ts.version, /^\d+\.\d+/);
   });
 });
 

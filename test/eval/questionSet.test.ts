@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { QuestionSetError, parseQuestionSet, readQuestionSet, writeQuestionSet } from '../../src/core/eval/questionSet';
-import type { EvalQuestion } from '../../src/core/eval/types';
+import { QuestionSetError, parseQuestionSet, readQuestionSet, writeQuestionSet } from '../../eval/questionSet';
+import type { EvalQuestion } from '../../eval/types';
 
 let dir: string;
 before(async () => {

@@ -1,13 +1,21 @@
 /**
  * The report: accuracy as the mean score, nearest-rank 95th percentiles, cost n/a when a
- * model has no price, groups; and cost per run priced call by call from the trace.
+ * model has no price, groups; and the cost of a run: the engine's own figures for the rlm
+ * modes, the same pricing rule for the calls the harness makes itself.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunTrace, TraceRlm } from '../../src/core/engine/trace';
-import { usageFromTrace } from '../../src/core/eval/cost';
-import { formatReport, percentile, summarise } from '../../src/core/eval/report';
-import type { EvalMode, RunRecord } from '../../src/core/eval/types';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { usageOfCall } from '../../eval/cost';
+import { formatReport, percentile, summarise } from '../../eval/report';
+import { runEval } from '../../eval/runner';
+import type { EvalMode, RunRecord } from '../../eval/types';
+import { SUBCALL_SYSTEM_PROMPT } from '../../src/core/engine/prompts';
+import type { Completion, CompletionRequest, ModelProvider } from '../../src/core/providers/types';
+import { js } from '../support/scriptedProvider';
+import { makeTempRepo, type TempRepo } from '../support/tempRepo';
 
 function record(mode: EvalMode, id: string, score: number, over: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -79,35 +87,91 @@ describe('report', () => {
   });
 });
 
-describe('cost from the trace', () => {
-  const step = (model: string, input: number, output: number, subCalls: TraceRlm['steps'][number]['subCalls'] = []) => ({
-    iteration: 1,
-    model,
-    promptChars: 0,
-    usage: { inputTokens: input, outputTokens: output },
-    reply: '',
-    cells: [],
-    subCalls,
-    filesRead: [],
-    durationMs: 0,
+describe('cost of a run', () => {
+  let repo: TempRepo;
+  let out: string;
+  before(async () => {
+    repo = makeTempRepo({ 'a.ts': 'export const answer = 42;\n' });
+    out = await mkdtemp(path.join(tmpdir(), 'rlm-eval-cost-'));
   });
-  const llm = (model: string, input: number, output: number) => ({ kind: 'llm' as const, id: 1, depth: 1, model, promptChars: 0, promptPreview: '', replyChars: 0, reply: '', usage: { inputTokens: input, outputTokens: output }, durationMs: 0, error: null });
-  const node = (steps: TraceRlm['steps']): TraceRlm => ({ kind: 'rlm', id: 1, depth: 0, query: 'q', files: null, steps, answer: '', ready: true, limitHit: null, durationMs: 0 });
-  const trace = (root: TraceRlm): RunTrace => ({
-    version: 1,
-    startedAt: '',
-    repo: 'r',
-    query: 'q',
-    root,
-    usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0, subCalls: 0, costUsd: null, estimated: false },
-    citations: [],
+  after(async () => {
+    await repo.cleanup();
+    await rm(out, { recursive: true, force: true });
   });
 
-  test('prices each call with its own model, recursion included', () => {
-    const t = trace(node([step('big', 1_000_000, 100_000, [llm('small', 2_000_000, 0), node([step('big', 0, 1_000_000)])]), step('big', 1_000_000, 0)]));
-    const usage = usageFromTrace(t, { big: { input: 1, output: 10 }, small: { input: 0.1, output: 0.4 } });
+  /**
+   * Root model "big": turn 1 makes an llm() call (to "small") and an rlm() call (a child
+   * RLM on "big"), turn 2 answers. Each call reports the token counts given here, so the
+   * expected cost can be worked out by hand.
+   */
+  function scripted(): ModelProvider {
+    const turns = new Map<string, number>();
+    // Built apart from the return so that maxInputTokens, which ModelProvider is gaining on
+    // main, type-checks both before and after that change.
+    const provider = {
+      id: 'scripted',
+      defaultModel: 'big',
+      maxInputTokens: () => 128_000,
+      async complete(request: CompletionRequest): Promise<Completion> {
+        const reply = (text: string, inputTokens: number, outputTokens: number): Completion => ({ text, usage: { inputTokens, outputTokens }, model: request.model ?? 'big' });
+        if (request.messages[0]!.content === SUBCALL_SYSTEM_PROMPT) return reply('a summary', 2_000_000, 0);
+        const first = request.messages[1]!.content;
+        const turn = turns.get(first) ?? 0;
+        turns.set(first, turn + 1);
+        if (/^Question: child question$/m.test(first)) return reply(js('answer.content = "child answer"; answer.ready = true'), 0, 1_000_000);
+        if (turn === 0) return reply(js('print(await llm("summarise")); print(await rlm("child question"))'), 1_000_000, 100_000);
+        return reply(js('answer.content = "FINAL ANSWER: 42"; answer.ready = true'), 1_000_000, 0);
+      },
+    };
+    return provider;
+  }
+
+  async function rlmRun(prices: Record<string, { input: number; output: number }>, dir: string): Promise<{ usage: RunRecord['usage']; engineUsage: unknown }> {
+    const provider = scripted();
+    const { records } = await runEval({
+      questions: [{ id: 'q1', repo: repo.root, question: 'What is the answer?', expected: '42', check: { type: 'exact' } }],
+      modes: ['rlm'],
+      root: { provider, model: 'big' },
+      sub: { provider, model: 'small' },
+      outDir: path.join(out, dir),
+      contextWindow: 10_000,
+      prices,
+      limits: { maxTokens: 10_000_000 },
+    });
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.score, 1, records[0]!.detail);
+    const saved = JSON.parse(await readFile(path.join(out, dir, records[0]!.trace), 'utf8'));
+    return { usage: records[0]!.usage, engineUsage: saved.trace.usage };
+  }
+
+  test("the rlm mode reports the engine's usage: each call priced with its own model, recursion included", async () => {
+    const { usage, engineUsage } = await rlmRun({ big: { input: 1, output: 10 }, small: { input: 0.1, output: 0.4 } }, 'priced');
     // big: 2M in ($2) + 1.1M out ($11); small: 2M in ($0.20).
     assert.deepEqual(usage, { inputTokens: 4_000_000, outputTokens: 1_100_000, modelCalls: 3, subCalls: 2, costUsd: 13.2, estimated: false });
-    assert.equal(usageFromTrace(t, { big: { input: 1, output: 10 } }).costUsd, null, 'the sub-model has no price');
+    assert.deepEqual(engineUsage, usage, 'the figures are the RlmResult.usage the engine put in its trace');
+    assert.equal((await rlmRun({ big: { input: 1, output: 10 } }, 'unpriced')).usage.costUsd, null, 'the sub-model has no price');
+  });
+
+  test('calls the harness makes itself (direct, judge) are priced by the same rule', () => {
+    const prices = { big: { input: 1, output: 10 }, small: { input: 0.1, output: 0.4 } };
+    assert.deepEqual(usageOfCall('big', { inputTokens: 1_000_000, outputTokens: 100_000 }, prices), {
+      inputTokens: 1_000_000,
+      outputTokens: 100_000,
+      modelCalls: 1,
+      subCalls: 0,
+      costUsd: 2,
+      estimated: false,
+    });
+    // Rounded to a millionth of a dollar, as the engine rounds: 3 tokens at $0.4/M is $0.0000012.
+    assert.equal(usageOfCall('small', { inputTokens: 0, outputTokens: 3 }, prices).costUsd, 0.000001);
+    assert.deepEqual(usageOfCall('small', { inputTokens: 7, outputTokens: 1, estimated: true }, prices, 2), {
+      inputTokens: 7,
+      outputTokens: 1,
+      modelCalls: 2,
+      subCalls: 0,
+      costUsd: 0.000001,
+      estimated: true,
+    });
+    assert.equal(usageOfCall('unknown', { inputTokens: 1, outputTokens: 1 }, prices).costUsd, null, 'a model without a price costs n/a, not $0');
   });
 });

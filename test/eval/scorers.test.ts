@@ -4,9 +4,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractAnswer, queryText } from '../../src/core/eval/answerFormat';
-import { judgeAnswer, parseJudgeReply } from '../../src/core/eval/judge';
-import { normalisePair, parseChoice, parseNumber, parseNumberMap, scoreAnswer } from '../../src/core/eval/scorers';
+import { extractAnswer, queryText } from '../../eval/answerFormat';
+import { judgeAnswer, parseJudgeReply } from '../../eval/judge';
+import { normalisePair, parseChoice, parseNumber, parseNumberMap, scoreAnswer } from '../../eval/scorers';
 import type { Completion, CompletionRequest, ModelProvider } from '../../src/core/providers/types';
 
 describe('exact', () => {

@@ -6,8 +6,8 @@
  * files concatenated in its prompt; as a judge it compares the answer with the reference.
  */
 import { SUBCALL_SYSTEM_PROMPT } from '../../src/core/engine/prompts';
-import { DIRECT_SYSTEM_PROMPT } from '../../src/core/eval/direct';
-import { JUDGE_SYSTEM_PROMPT } from '../../src/core/eval/judge';
+import { DIRECT_SYSTEM_PROMPT } from '../../eval/direct';
+import { JUDGE_SYSTEM_PROMPT } from '../../eval/judge';
 import type { ScriptedModel, ScriptedRequest } from '../support/scriptedModel';
 
 /**

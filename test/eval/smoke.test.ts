@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/run';
-import { DIRECT_SYSTEM_PROMPT } from '../../src/core/eval/direct';
-import { readQuestionSet } from '../../src/core/eval/questionSet';
-import type { RunRecord } from '../../src/core/eval/types';
+import { DIRECT_SYSTEM_PROMPT } from '../../eval/direct';
+import { readQuestionSet } from '../../eval/questionSet';
+import type { RunRecord } from '../../eval/types';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fakeOpenAIServer';
 import { makeTempRepo, type TempRepo } from '../support/tempRepo';
 import { scriptedEvalModel, type EvalModelLog } from './scriptedEvalModel';
@@ -174,6 +174,7 @@ describe('rlm eval smoke: generate, then run every mode end to end', () => {
         assert.ok(trace.trace.filesIncluded.length > 0);
       } else {
         assert.ok(trace.trace.root.steps.length >= 2, 'the root explored before answering');
+        assert.deepEqual(r.usage, trace.trace.usage, `${r.id}: the run's usage is the one the engine reported`);
         const subCalls = trace.trace.root.steps.flatMap((s: { subCalls: unknown[] }) => s.subCalls).length;
         if (r.mode === 'rlm') assert.ok(subCalls > 0, `${r.id}: the rlm mode used sub-calls`);
         else assert.equal(subCalls, 0, `${r.id}: no sub-calls in REPL-only mode`);

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/run';
-import { readQuestionSet } from '../../src/core/eval/questionSet';
-import { cloneCommand, headCommit, importSweQa, parsePins } from '../../src/core/eval/sweQa';
+import { readQuestionSet } from '../../eval/questionSet';
+import { cloneCommand, headCommit, importSweQa, parsePins } from '../../eval/sweQa';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'swe-qa');
 const FLASK_SHA = '85c5d93' + 'a'.repeat(33);

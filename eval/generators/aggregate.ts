@@ -9,7 +9,7 @@ import { Rng } from '../random';
 import type { EvalQuestion } from '../types';
 import { publicFunctions } from './pyFacts';
 import { GeneratorError, LANGUAGE_NAMES, dirOf, isSource, listTextFiles, mainLanguage, topDirOf, type SourceLanguage } from './sourceFiles';
-import { exportedFunctions } from './tsFacts';
+import { exportedFunctions, loadTypeScript, requireTypeScript, type TypeScriptLoader } from './tsFacts';
 
 export interface FunctionFact {
   file: string;
@@ -18,14 +18,18 @@ export interface FunctionFact {
   documented: boolean;
 }
 
-/** Every exported (TS/JS) or public top-level (Python) function of the repository's source files. */
-export async function functionFacts(root: string, language: SourceLanguage, useGitignore = true): Promise<FunctionFact[]> {
+/**
+ * Every exported (TS/JS) or public top-level (Python) function of the repository's source
+ * files. TypeScript is loaded (with `loadTs`) only for TS/JS, before any file is read.
+ */
+export async function functionFacts(root: string, language: SourceLanguage, useGitignore = true, loadTs: TypeScriptLoader = requireTypeScript): Promise<FunctionFact[]> {
+  const ts = language === 'ts' ? loadTypeScript('aggregate', loadTs) : null;
   const { repo, files } = await listTextFiles(root, useGitignore);
   const out: FunctionFact[] = [];
   for (const f of files) {
     if (!isSource(f.path, language)) continue;
     const text = await repo.read(f.path);
-    const found = language === 'ts' ? exportedFunctions(f.path, text) : publicFunctions(text);
+    const found = ts ? exportedFunctions(ts, f.path, text) : publicFunctions(text);
     for (const fn of found) out.push({ file: f.path, name: fn.name, line: fn.line, documented: fn.documented });
   }
   return out;
@@ -101,6 +105,8 @@ export interface AggregateOptions {
   tolerance?: number;
   language?: SourceLanguage;
   useGitignore?: boolean;
+  /** How the TypeScript compiler is loaded (default: require('typescript')); tests inject one. */
+  loadTypeScript?: TypeScriptLoader;
 }
 
 export async function generateAggregate(options: AggregateOptions): Promise<{ questions: EvalQuestion[]; language: SourceLanguage; functions: number }> {
@@ -108,7 +114,7 @@ export async function generateAggregate(options: AggregateOptions): Promise<{ qu
   const { files } = await listTextFiles(root, options.useGitignore ?? true);
   const language = options.language ?? mainLanguage(files.map((f) => f.path));
   if (!language) throw new GeneratorError(`${root} has no TypeScript/JavaScript or Python source files; the aggregate generator counts functions in those languages.`);
-  const facts = await functionFacts(root, language, options.useGitignore ?? true);
+  const facts = await functionFacts(root, language, options.useGitignore ?? true, options.loadTypeScript);
   if (facts.length === 0) {
     throw new GeneratorError(`${root} has ${LANGUAGE_NAMES[language]} files but no ${terms(language).fn}, so there is nothing to count.`);
   }

@@ -4,7 +4,7 @@
  * 1 to 20 each, for a total out of 100. The score is that total / 100; an answer counts as
  * right at 80 or more. The same judge grades every mode, so the modes stay comparable.
  */
-import type { ModelProvider, TokenUsage } from '../providers/types';
+import type { ModelProvider, TokenUsage } from '../src/core/providers/types';
 import type { Score } from './types';
 
 export const JUDGE_CRITERIA = ['correctness', 'completeness', 'relevance', 'clarity', 'reasoning'] as const;

@@ -7,13 +7,13 @@
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Limits } from '../engine/limits';
-import { RlmRunError, runRlm, type RlmResult, type SandboxSettings } from '../engine/rlm';
-import type { ModelProvider } from '../providers/types';
-import { ProviderError } from '../providers/types';
-import { WorkspaceRepo } from '../repo/workspaceRepo';
+import type { Limits } from '../src/core/engine/limits';
+import { RlmRunError, runRlm, type RlmResult, type SandboxSettings } from '../src/core/engine/rlm';
+import type { ModelProvider } from '../src/core/providers/types';
+import { ProviderError } from '../src/core/providers/types';
+import { WorkspaceRepo } from '../src/core/repo/workspaceRepo';
 import { extractAnswer, queryText } from './answerFormat';
-import { usageFromTrace, usageOfCall, type Prices } from './cost';
+import { usageOfCall, type Prices } from './cost';
 import { DEFAULT_ANSWER_RESERVE, DirectRunError, runDirect } from './direct';
 import { judgeAnswer } from './judge';
 import { scoreAnswer } from './scorers';
@@ -159,14 +159,16 @@ export async function runEval(options: EvalRunOptions): Promise<EvalOutcome> {
         } catch (e) {
           if (e instanceof RlmRunError) {
             trace = e.partial.trace;
-            usage = usageFromTrace(e.partial.trace, prices);
+            // What the failed run spent up to the failure, as the engine counted it.
+            usage = e.partial.usage;
             answer = e.partial.answer;
             throw e.cause ?? e;
           }
           throw e;
         }
         answer = result.answer;
-        usage = usageFromTrace(result.trace, prices);
+        // The engine prices its calls with the same prices (its RunBudget): nothing to redo.
+        usage = result.usage;
         trace = result.trace;
         stoppedBy = result.stoppedBy;
       }

@@ -6,10 +6,10 @@
  * Files come from the same `WorkspaceRepo` listing the RLM modes explore, so every mode sees
  * the same files.
  */
-import type { ModelProvider, TokenUsage } from '../providers/types';
-import { ProviderError } from '../providers/types';
-import type { Repo } from '../repo/types';
-import { estimateTokens } from '../util/estimateTokens';
+import type { ModelProvider, TokenUsage } from '../src/core/providers/types';
+import { ProviderError } from '../src/core/providers/types';
+import type { Repo } from '../src/core/repo/types';
+import { estimateTokens } from '../src/core/util/estimateTokens';
 import type { DirectFit } from './types';
 
 export const DIRECT_SYSTEM_PROMPT =

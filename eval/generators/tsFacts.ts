@@ -1,15 +1,69 @@
 /**
  * Facts about TypeScript/JavaScript files from the TypeScript compiler API: the functions a
- * file exports and whether each has a doc comment, and the files it imports. TypeScript is
- * loaded on first use, so `rlm ask` never pays for it.
+ * file exports and whether each has a doc comment, and the files it imports.
+ *
+ * TypeScript is not a runtime dependency of rlm (it is 23 MB, and only these two generators
+ * use it), so it is loaded when a generator needs it, from wherever Node can resolve it, and
+ * a missing or too old compiler ends the command with what to install.
  */
 import type * as TS from 'typescript';
 import * as path from 'node:path';
 
-let loaded: typeof TS | null = null;
-function typescript(): typeof TS {
-  loaded ??= require('typescript') as typeof TS;
-  return loaded;
+/** Returns the `typescript` module; throws as `require` does when it cannot. */
+export type TypeScriptLoader = () => unknown;
+
+// A plain require, kept external by esbuild: resolved next to dist/cli.js at run time.
+export const requireTypeScript: TypeScriptLoader = () => require('typescript');
+
+/** The oldest compiler the facts work with: `isSatisfiesExpression` arrived in 4.9. */
+const MIN_TYPESCRIPT: readonly [number, number] = [4, 9];
+
+/** The TypeScript compiler could not be loaded; the message says what to install. */
+export class MissingTypeScriptError extends Error {
+  override readonly name = 'MissingTypeScriptError';
+}
+
+function installAdvice(generator: string): string {
+  return (
+    'Install it where Node finds it: "npm install -g typescript" when rlm is installed globally, otherwise "npm install typescript" ' +
+    `in the project where rlm is installed; then run rlm eval generate ${generator} again. ` +
+    '(Python repositories, --language py, do not need it.)'
+  );
+}
+
+function isMissingModule(error: unknown): boolean {
+  // Only "typescript itself is absent": a broken install that fails inside is another error.
+  return (error as NodeJS.ErrnoException | null)?.code === 'MODULE_NOT_FOUND' && /['"]typescript['"]/.test((error as Error).message);
+}
+
+/**
+ * The TypeScript compiler for the `generator` named in messages, or a MissingTypeScriptError
+ * saying what to install when it is absent, fails to load, or is older than 4.9.
+ */
+export function loadTypeScript(generator: 'aggregate' | 'pairs', load: TypeScriptLoader = requireTypeScript): typeof TS {
+  let ts: typeof TS;
+  try {
+    ts = load() as typeof TS;
+  } catch (error) {
+    if (isMissingModule(error)) {
+      throw new MissingTypeScriptError(
+        `The ${generator} generator reads TypeScript/JavaScript files with the TypeScript compiler, which is not installed: rlm does not ship it. ${installAdvice(generator)}`,
+        { cause: error },
+      );
+    }
+    throw new MissingTypeScriptError(
+      `The TypeScript compiler is installed but failed to load (${error instanceof Error ? error.message.split('\n')[0] : String(error)}). Reinstall it: ${installAdvice(generator)}`,
+      { cause: error },
+    );
+  }
+  const version = typeof ts?.version === 'string' ? ts.version : '';
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (typeof ts?.createSourceFile !== 'function' || major < MIN_TYPESCRIPT[0] || (major === MIN_TYPESCRIPT[0] && minor < MIN_TYPESCRIPT[1])) {
+    throw new MissingTypeScriptError(
+      `The ${generator} generator needs TypeScript ${MIN_TYPESCRIPT.join('.')} or later; the one Node found is ${version ? `version ${version}` : 'not a TypeScript compiler'}. ${installAdvice(generator)}`,
+    );
+  }
+  return ts;
 }
 
 export interface ExportedFunction {
@@ -58,8 +112,7 @@ function isFunctionExpression(ts: typeof TS, expr: TS.Expression | undefined): b
  * of an arrow or function expression. Overloads count once (documented when any of their
  * declarations is); bodiless declarations (`declare`, overload signatures alone) do not count.
  */
-export function exportedFunctions(file: string, text: string): ExportedFunction[] {
-  const ts = typescript();
+export function exportedFunctions(ts: typeof TS, file: string, text: string): ExportedFunction[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKind(ts, file));
   const byName = new Map<string, ExportedFunction & { hasBody: boolean }>();
   const out: Array<ExportedFunction & { hasBody: boolean }> = [];
@@ -101,8 +154,8 @@ export function exportedFunctions(file: string, text: string): ExportedFunction[
 }
 
 /** Module specifiers a file names: imports (type-only too), export ... from, require(), import(). */
-export function importSpecifiers(text: string): string[] {
-  return typescript()
+export function importSpecifiers(ts: typeof TS, text: string): string[] {
+  return ts
     .preProcessFile(text, true, true)
     .importedFiles.map((f) => f.fileName);
 }

@@ -5,15 +5,16 @@
  * (relative and absolute imports of the repository's own modules). Scored by set F1.
  */
 import * as path from 'node:path';
-import { comparePaths } from '../../repo/pathOrder';
+import { comparePaths } from '../../src/core/repo/pathOrder';
 import { Rng } from '../random';
 import type { EvalQuestion } from '../types';
 import { pythonRoots, resolvePythonImports } from './pyFacts';
 import { GeneratorError, LANGUAGE_NAMES, isSource, listTextFiles, mainLanguage, type SourceLanguage } from './sourceFiles';
-import { importSpecifiers, resolveRelative } from './tsFacts';
+import { importSpecifiers, loadTypeScript, requireTypeScript, resolveRelative, type TypeScriptLoader } from './tsFacts';
 
-/** file -> the repository files it imports. */
-export async function importGraph(root: string, language: SourceLanguage, useGitignore = true): Promise<Map<string, Set<string>>> {
+/** file -> the repository files it imports. TypeScript is loaded (with `loadTs`) only for TS/JS. */
+export async function importGraph(root: string, language: SourceLanguage, useGitignore = true, loadTs: TypeScriptLoader = requireTypeScript): Promise<Map<string, Set<string>>> {
+  const ts = language === 'ts' ? loadTypeScript('pairs', loadTs) : null;
   const { repo, files } = await listTextFiles(root, useGitignore);
   const sources = files.map((f) => f.path).filter((f) => isSource(f, language));
   const set = new Set(sources);
@@ -21,9 +22,9 @@ export async function importGraph(root: string, language: SourceLanguage, useGit
   const graph = new Map<string, Set<string>>();
   for (const file of sources) {
     const text = await repo.read(file);
-    if (language === 'ts') {
+    if (ts) {
       const targets = new Set<string>();
-      for (const spec of importSpecifiers(text)) {
+      for (const spec of importSpecifiers(ts, text)) {
         const t = resolveRelative(file, spec, set);
         if (t) targets.add(t);
       }
@@ -59,6 +60,8 @@ export interface PairsOptions {
   count?: number;
   language?: SourceLanguage;
   useGitignore?: boolean;
+  /** How the TypeScript compiler is loaded (default: require('typescript')); tests inject one. */
+  loadTypeScript?: TypeScriptLoader;
 }
 
 export async function generatePairs(options: PairsOptions): Promise<{ questions: EvalQuestion[]; language: SourceLanguage; pairs: number }> {
@@ -66,7 +69,7 @@ export async function generatePairs(options: PairsOptions): Promise<{ questions:
   const { files } = await listTextFiles(root, options.useGitignore ?? true);
   const language = options.language ?? mainLanguage(files.map((f) => f.path));
   if (!language) throw new GeneratorError(`${root} has no TypeScript/JavaScript or Python source files; the pairs generator reads imports in those languages.`);
-  const graph = await importGraph(root, language, options.useGitignore ?? true);
+  const graph = await importGraph(root, language, options.useGitignore ?? true, options.loadTypeScript);
   const all = mutualPairs(graph);
   const format = 'List every such pair once, one per line, as "<path> <-> <path>" with paths relative to the repository root; write NONE if there are none.';
   const questions: EvalQuestion[] = [

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Rng, formatTokenCount } from '../random';
-import { estimateTokens } from '../../util/estimateTokens';
+import { estimateTokens } from '../../src/core/util/estimateTokens';
 import type { EvalQuestion } from '../types';
 import { GeneratorError, listTextFiles, type TextFile } from './sourceFiles';
 

@@ -4,7 +4,7 @@
  * about exactly the files the modes under test can see.
  */
 import * as path from 'node:path';
-import { WorkspaceRepo } from '../../repo/workspaceRepo';
+import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 
 /** Bad generator input; the message says what to change. */
 export class GeneratorError extends Error {

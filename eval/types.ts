@@ -3,7 +3,7 @@
  * and what one run of one question in one mode produced. Plain data throughout, so that
  * question sets, results and summaries are JSON files a user can read and diff.
  */
-import type { UsageTotals } from '../engine/limits';
+import type { UsageTotals } from '../src/core/engine/limits';
 
 /** The three ways of answering the same question. */
 export type EvalMode = 'rlm' | 'rlm-no-subcalls' | 'direct';
