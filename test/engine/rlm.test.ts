@@ -12,6 +12,17 @@ import type { RlmEvent } from '../../src/core/engine/events';
 import { FINAL_TURN_NOTICE, SUBCALL_BUDGET_NOTICE } from '../../src/core/engine/prompts';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 import { ScriptedProvider, js, type RootScript, type SubScript } from '../support/scriptedProvider';
+import { ManualClock } from '../support/manualClock';
+import { ProviderError } from '../../src/core/providers/types';
+
+/** A model request that never answers until the run aborts it (a slow model). */
+function untilAborted(signal: AbortSignal): Promise<string> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new ProviderError('cancelled', 'The request was cancelled.'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
 
 let dir: string;
 let outside: string;
@@ -157,6 +168,53 @@ describe('engine: a normal run', () => {
     assert.doesNotMatch(provider.subRequests[0]!.messages[1]!.content, /config\.ts/);
   });
 
+  test('at the maximum depth the prompt is sized to the sub-model, and files left out are named, not cited', async () => {
+    // 300 tokens of context: room for the small README, not for the other two files.
+    const provider = new ScriptedProvider(
+      ({ turn }) => (turn === 0 ? js('print(await rlm("Summarise everything"))') : js('answer.content = "ok"; answer.ready = true')),
+      () => 'summary',
+      { maxInputTokens: 300 },
+    );
+    const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider }, limits: { maxDepth: 0 } });
+    const prompt = provider.subRequests[0]!.messages[1]!.content;
+    const sent = provider.subRequests[0]!.messages.reduce((n, m) => n + m.content.length, 0);
+    assert.ok(sent / 4 <= 300, `the request (${sent} chars) fits the sub-model's 300 tokens`);
+    assert.match(prompt, /--- README\.md ---/);
+    assert.match(prompt, /2 more files did not fit and are not shown: src\/config\.ts, src\/util\/env\.ts/);
+    assert.deepEqual(result.citations.map((c) => c.path), ['README.md'], 'only the file the sub-model was shown is cited');
+  });
+
+  test('an llm() prompt bigger than the sub-model takes is refused before it is sent', async () => {
+    const provider = new ScriptedProvider(
+      ({ turn }) => (turn === 0 ? js('try { await llm("x".repeat(20000)) } catch (e) { print(e.message) }') : js('answer.content = "ok"; answer.ready = true')),
+      () => 'never',
+      { maxInputTokens: 1_000 },
+    );
+    await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider } });
+    assert.equal(provider.subRequests.length, 0);
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /llm\(\): the prompt is about 5,\d{3} tokens, more than the 1,000 the sub-model "scripted-root" takes\. Send smaller pieces, e\.g\. repo\.clusters\(glob, \{maxChars: 1_800\}\)/);
+    assert.match(provider.rootRequests[0]!.messages[0]!.content, /up to ~1,800 characters each/, 'the system prompt gives the same figure');
+  });
+
+  test('outputs of turns older than the last four are shortened in the root context', async () => {
+    const { provider } = await run(
+      ({ turn }) => (turn < 6 ? js(`print("turn ${'${turn}'} " + "y".repeat(3000))`) : js('answer.content = "ok"; answer.ready = true')),
+      { limits: { maxIterations: 10 } },
+    );
+    const last = provider.rootRequests[6]!.messages;
+    const feedbacks = last.filter((m, i) => i > 1 && m.role === 'user').map((m) => m.content);
+    assert.equal(feedbacks.length, 6);
+    for (const [i, text] of feedbacks.entries()) {
+      if (i < 2) {
+        assert.ok(text.length < 1_700, `turn ${i} output is shortened (${text.length} chars)`);
+        assert.match(text, /older output shortened/);
+      } else {
+        assert.ok(text.length > 3_000, `turn ${i} output is whole`);
+        assert.doesNotMatch(text, /older output shortened/);
+      }
+    }
+  });
+
   test('a cheaper sub-model answers sub-calls when one is configured', async () => {
     const root = new ScriptedProvider(({ turn }) => (turn === 0 ? js('print(await llm("hi"))') : js('answer.content = "ok"; answer.ready = true')));
     const sub = new ScriptedProvider(() => '', () => 'from the sub model');
@@ -227,6 +285,14 @@ describe('engine: the model misbehaves', () => {
     assert.match(result.answer, /No answer was drafted[\s\S]*found PORT in config/);
   });
 
+  test('answer.ready set to something other than true does not end the run, and says why', async () => {
+    const { result, provider } = await run(({ turn }) => (turn === 0 ? js('answer.content = "maybe"; answer.ready = "true"') : js('answer.ready = true')));
+    assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /answer\.ready must be the boolean true to finish \(it is the string "true"\)/);
+    assert.equal(provider.rootRequests.length, 2);
+    assert.equal(result.answer, 'maybe');
+    assert.equal(result.ready, true);
+  });
+
   test('ready with an empty answer is refused and explained', async () => {
     const { result, provider } = await run(({ turn }) => (turn === 0 ? js('answer.ready = true') : js('answer.content = "now"; answer.ready = true')));
     assert.match(provider.rootRequests[1]!.messages.at(-1)!.content, /answer\.ready is true but answer\.content is empty/);
@@ -282,9 +348,55 @@ describe('engine: limits and cancellation', () => {
   });
 
   test('the wall-time limit stops a slow model mid-request', async () => {
-    const { result } = await run(({ turn }) => js(`answer.content = "draft ${turn}"`), { rootDelayMs: 150, limits: { maxWallTimeMs: 400 } });
+    // Time moves only when the script says so: the second request "takes" 10 minutes.
+    const clock = new ManualClock();
+    const { result, provider } = await run(
+      ({ turn, request }) => {
+        if (turn === 0) return js('answer.content = "draft 0"');
+        clock.advance(10 * 60_000);
+        return untilAborted(request.signal!);
+      },
+      { clock, limits: { maxWallTimeMs: 5 * 60_000 } },
+    );
     assert.equal(result.stoppedBy, 'wall-time');
-    assert.match(result.answer, /^draft \d$/);
+    assert.equal(result.answer, 'draft 0');
+    assert.equal(provider.rootRequests.length, 2);
+    assert.match(result.note ?? '', /time limit \(300 s\)/);
+  });
+
+  test('sub-calls are refused once the token budget is spent, with a message the model can act on', async () => {
+    const { provider, result } = await run(
+      ({ turn }) =>
+        turn === 0
+          ? js('await llm("big"); try { await llm("again") } catch (e) { print(e.message) }; answer.content = "draft"')
+          : js('answer.content = "x"; answer.ready = true'),
+      { subScript: () => 'x'.repeat(40_000), limits: { maxTokens: 8_000 } },
+    );
+    assert.equal(provider.subRequests.length, 1, 'the second sub-call never reached a model');
+    assert.equal(result.stoppedBy, 'tokens');
+    const output = result.trace.root.steps[0]!.cells[0]!.output;
+    assert.match(output, /The token budget is used up; no more sub-calls\. Set answer\.content and answer\.ready = true now\./);
+  });
+
+  test('sub-calls are refused once the time budget is spent', async () => {
+    // A clock whose deadline timer never fires: only the gate before each sub-call sees the time.
+    let now = 0;
+    const clock = { now: () => now, setTimer: () => () => {} };
+    const { provider, result } = await run(
+      ({ turn }) =>
+        turn === 0 ? js('await llm("slow"); try { await llm("again") } catch (e) { print(e.message) }') : js('answer.content = "x"; answer.ready = true'),
+      {
+        clock,
+        subScript: () => {
+          now += 10 * 60_000;
+          return 'late';
+        },
+        limits: { maxWallTimeMs: 60_000 },
+      },
+    );
+    assert.equal(provider.subRequests.length, 1);
+    assert.match(result.trace.root.steps[0]!.cells[0]!.output, /The time budget is used up; no more sub-calls/);
+    assert.ok(result.limitsHit.includes('wall-time'));
   });
 
   test('cancellation stops the run during a sub-call fan-out and keeps the draft', async () => {

@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { Sandbox, type CellOutcome } from '../../src/core/sandbox/sandbox';
 
 const calls: Array<{ name: string; args: unknown[] }> = [];
@@ -288,8 +289,22 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
   test('an infinite loop', () => expectReset('while (true) {}', 'timeout', /stopped after running for 0.4 s/));
   test('an async infinite loop', () => expectReset('while (true) { await null }', 'timeout', /stopped after running for 0.4 s/));
   test('a promise that never settles', () => expectReset('await new Promise(() => {})', 'timeout', /time limit/));
-  test('a memory bomb', () =>
-    expectReset('const hog = []; while (true) hog.push(new Array(1e6).fill(1.5))', 'memory', /ran out of memory \(limit 48 MiB\)/));
+  test('a memory bomb', async () => {
+    // Its own sandbox with a time limit the bomb cannot reach first: only running out of
+    // memory can end this cell, however slow the machine (a shared 400 ms limit raced it).
+    const roomy = new Sandbox({ repoName: 'demo', handleCall, cellTimeoutMs: 600_000, heapMb: 48, idleCheckMs: 300 });
+    try {
+      await roomy.runCell('const marker = "set before"');
+      const r = await roomy.runCell('const hog = []; while (true) hog.push(new Array(1e6).fill(1.5))');
+      assert.equal(r.reset, 'memory');
+      assert.match(r.error ?? '', /ran out of memory \(limit 48 MiB\)/);
+      assert.equal(roomy.workersStarted, 2, 'a fresh worker replaced the old one');
+      assert.equal((await roomy.runCell('print(typeof marker)')).output, 'undefined\n', 'state was reset');
+      await assertHealthy(roomy);
+    } finally {
+      await roomy.dispose();
+    }
+  });
   test('a loop left running in the background after the cell', () =>
     expectReset('(async () => { while (true) { await null } })(); print("returned")', 'background', /kept running after the cell ended/));
   test('deep recursion is an ordinary error, not a crash', async () => {
@@ -322,5 +337,97 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
     assert.equal(r.reset, 'cancelled');
     assert.equal(r.error, 'Cancelled.');
     await assertHealthy(sb);
+  });
+});
+
+describe('sandbox: what the host enforces itself', () => {
+  const workers = path.join(__dirname, '..', 'support', 'workers');
+
+  test('the worker starts with an empty environment and none of the host\'s flags', async () => {
+    process.env.RLM_TEST_HOST_SECRET = 'host-secret-value';
+    const probe = new Sandbox({ repoName: 'demo', handleCall, workerPath: path.join(workers, 'envProbe.js') });
+    try {
+      const r = await probe.runCell('print(1)');
+      assert.deepEqual(JSON.parse(r.output), { env: [], execArgv: [] });
+    } finally {
+      delete process.env.RLM_TEST_HOST_SECRET;
+      await probe.dispose();
+    }
+  });
+
+  test('output over the cap from a worker that ignores it is refused by the host, and the worker replaced', async () => {
+    const rogue = new Sandbox({ repoName: 'demo', handleCall, maxOutputChars: 1_000, workerPath: path.join(workers, 'oversizeOutput.js') });
+    try {
+      const r = await rogue.runCell('print(1)');
+      assert.equal(r.reset, 'crashed');
+      assert.match(r.error ?? '', /malformed result/);
+      assert.equal(r.output, '');
+      assert.equal(rogue.workersStarted, 2);
+    } finally {
+      await rogue.dispose();
+    }
+  });
+});
+
+describe('sandbox: printing never runs guest hooks on the trusted side', () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = new Sandbox({ repoName: 'demo', handleCall });
+  });
+  after(() => sb.dispose());
+
+  test('a custom inspect function is not called', async () => {
+    const r = await sb.runCell('globalThis.hits = 0; const o = { a: 1, [Symbol.for("nodejs.util.inspect.custom")]() { hits++; return "HIJACKED" } }; print(o); print(hits)');
+    assert.equal(r.error, null);
+    assert.doesNotMatch(r.output, /HIJACKED/);
+    assert.match(r.output, /a: 1/);
+    assert.match(r.output, /\n0\n$/, 'the hook never ran');
+  });
+
+  test('getters are shown, not called', async () => {
+    const r = await sb.runCell('globalThis.calls = 0; print({ get g() { calls++; return "RAN" } }); print(calls)');
+    assert.doesNotMatch(r.output, /RAN/);
+    assert.match(r.output, /\[Getter\]/);
+    assert.match(r.output, /\n0\n$/);
+  });
+});
+
+describe('sandbox: variables and answers', () => {
+  let sb: Sandbox;
+  before(() => {
+    sb = new Sandbox({ repoName: 'demo', handleCall });
+  });
+  after(() => sb.dispose());
+
+  test('lists the variables cells left, with short summaries, and nothing of its own', async () => {
+    assert.deepEqual(await sb.describeVariables(), [], 'no worker yet: nothing kept');
+    await sb.runCell('const hits = [1, 2, 3]; let text = "abcd"; function helper() {}; globalThis.counts = new Map([["a", 1]]); const n = 42; const obj = {a: 1, b: 2}');
+    const byName = (await sb.describeVariables())!.sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(byName, [
+      { name: 'counts', summary: 'Map of 1' },
+      { name: 'helper', summary: 'function' },
+      { name: 'hits', summary: 'array of 3' },
+      { name: 'n', summary: 'number 42' },
+      { name: 'obj', summary: 'object with 2 keys' },
+      { name: 'text', summary: 'string of 4 characters' },
+    ]);
+  });
+
+  test('a getter on globalThis is listed without being called', async () => {
+    await sb.runCell('globalThis.sideEffect = 0; Object.defineProperty(globalThis, "trap", { get() { sideEffect++; return 1 } })');
+    const vars = await sb.describeVariables();
+    assert.deepEqual(vars?.find((v) => v.name === 'trap'), { name: 'trap', summary: 'getter' });
+    assert.equal((await sb.runCell('print(sideEffect)')).output, '0\n');
+  });
+
+  test('only the boolean true marks the answer ready; other values are explained', async () => {
+    for (const value of ['"true"', '1', '"yes"']) {
+      const r = await sb.runCell(`answer.content = "x"; answer.ready = ${value}`);
+      assert.equal(r.answer.ready, false, value);
+      assert.match(r.answerProblem ?? '', /answer\.ready must be the boolean true to finish/, value);
+    }
+    const ok = await sb.runCell('answer.content = "x"; answer.ready = true');
+    assert.equal(ok.answer.ready, true);
+    assert.equal(ok.answerProblem, null);
   });
 });

@@ -111,6 +111,11 @@ export class RlmSession {
     return this.sandbox.warm();
   }
 
+  /** Sandbox workers started over the session's life: 1 + the number of resets, 0 before the first. */
+  get sandboxWorkersStarted(): number {
+    return this.sandbox.workersStarted;
+  }
+
   /** True while a question is being answered. */
   get answering(): boolean {
     return this.busy;

@@ -122,7 +122,9 @@ export function newRlmTrace(ctx: RunContext, depth: number, query: string, files
  * the sub-model's context takes. Files that do not fit are named, not read (so not cited).
  */
 async function leafRlm(site: CallSite, repo: Repo, query: string): Promise<string> {
-  const budget = promptBudgetChars(site.ctx) - query.length - 200;
+  // What the rest of the request takes: the sub-model's system prompt, the query, and the
+  // note naming files left out.
+  const budget = promptBudgetChars(site.ctx) - prompts.SUBCALL_SYSTEM_PROMPT.length - query.length - 200;
   const paths = await repo.files();
   const included: Array<{ path: string; text: string }> = [];
   const omitted: string[] = [];
