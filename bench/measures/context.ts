@@ -8,7 +8,7 @@
  * Tokens are what the provider reports; the scripted provider (test/support) counts
  * ceil(characters / 4), like the local test servers. Characters are kept as well.
  */
-import { runRlm } from '../../src/core/engine/rlm';
+import { RlmSession, runRlm } from '../../src/core/engine/rlm';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 import { ScriptedProvider, js } from '../../test/support/scriptedProvider';
 import { CONTEXT_TRAJECTORY } from '../lib/scripts';
@@ -64,6 +64,24 @@ export async function measureContext(ctx: BenchContext): Promise<MeasurementResu
     }
   }
 
+  // A follow-up in the same conversation: the first step of the second question carries the
+  // first question and its answer and the REPL's variables, on top of what any first step has.
+  const followUpSize = CONTEXT_SIZES[1];
+  const followUpProvider = new ScriptedProvider(
+    ({ turn }) => js(CONTEXT_TRAJECTORY[Math.min(turn, CONTEXT_TRAJECTORY.length - 1)]!),
+    () => 'The file defines one handler that trims its input; the TODO asks for input validation.',
+  );
+  const session = new RlmSession({ repo: new WorkspaceRepo(roots[followUpSize]!, { name: 'synthetic' }), root: { provider: followUpProvider } });
+  let followUp: { first: number; followUp: number; followUpFinal: number; firstFinal: number };
+  try {
+    const a = await session.ask('Where are the TODOs and what do they ask for?');
+    const b = await session.ask('Which of those TODOs are in the api folder?');
+    const tokens = (r: typeof a) => r.trace.root.steps.map((st) => st.usage?.inputTokens ?? Number.NaN);
+    followUp = { first: tokens(a)[0]!, followUp: tokens(b)[0]!, firstFinal: tokens(a).at(-1)!, followUpFinal: tokens(b).at(-1)! };
+  } finally {
+    await session.dispose();
+  }
+
   const first = (n: number) => bySize[n]![0]!;
   const deterministic = CONTEXT_SIZES.every((n) => bySize[n]!.every((r) => r.tokens.join() === first(n).tokens.join()));
   const small = first(CONTEXT_SIZES[0]);
@@ -96,6 +114,18 @@ export async function measureContext(ctx: BenchContext): Promise<MeasurementResu
       met: within(stepRatios[worst]!, TARGET),
       note: deterministic ? `identical prompts in all ${runs} runs.` : 'prompt sizes differed between runs (see JSON).',
     },
+    {
+      group: 'context',
+      name: `root prompt, first step of a follow-up question, ${followUpSize.toLocaleString('en-US')} files`,
+      unit: 'tokens',
+      value: followUp.followUp,
+      reference: followUp.first,
+      referenceLabel: 'first step of the first question',
+      ratio: ratio(followUp.followUp, followUp.first),
+      target: 'reported (history is bounded: 6 exchanges, answers cut at 3,000 chars)',
+      met: null,
+      note: `final steps: follow-up ${followUp.followUpFinal.toLocaleString('en-US')} vs first ${followUp.firstFinal.toLocaleString('en-US')} tokens.`,
+    },
   ];
 
   const header = `  step  ${CONTEXT_SIZES.map((n) => `${n.toLocaleString('en-US').padStart(8)} files`).join('  ')}   ratio ${CONTEXT_SIZES[CONTEXT_SIZES.length - 1]!.toLocaleString('en-US')}/${CONTEXT_SIZES[0]}   what the step's prompt adds`;
@@ -109,5 +139,5 @@ export async function measureContext(ctx: BenchContext): Promise<MeasurementResu
     ),
     `  run time (median): ${CONTEXT_SIZES.map((n) => `${n.toLocaleString('en-US')} files ${(median(bySize[n]!.map((r) => r.runMs)) / 1000).toFixed(2)} s`).join(', ')}`,
   ];
-  return { rows, details, raw: { sizes: CONTEXT_SIZES, roots, generation, runs: bySize, stepRatios, deterministic } };
+  return { rows, details, raw: { sizes: CONTEXT_SIZES, roots, generation, runs: bySize, stepRatios, deterministic, followUp } };
 }
