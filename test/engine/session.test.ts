@@ -264,6 +264,26 @@ describe('events a UI can follow', () => {
     assert.deepEqual(result.trace.root.steps[0]!.filesRead.map((c) => c.path), ['src/config.ts', 'src/server.ts'], 'and in the step that made the calls');
   });
 
+  test('each repo call reports what it did, in a line a progress view can show', async () => {
+    const events: RlmEvent[] = [];
+    const provider = new ScriptedProvider(({ turn }) =>
+      turn === 0
+        ? js('await repo.grep("PORT", {glob: "src/**"}); await repo.read("src/server.ts", {start: 2, end: 3}); await repo.files("**/*.ts"); try { await repo.read("nope.ts") } catch {}')
+        : js('answer.content = "ok"; answer.ready = true'),
+    );
+    await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider }, onEvent: (e) => events.push(e) });
+    const calls = events.filter((e): e is Extract<RlmEvent, { type: 'call' }> => e.type === 'call');
+    assert.deepEqual(
+      calls.map((c) => [c.name, c.summary, c.ok, c.iteration]),
+      [
+        ['repo.grep', 'grep `PORT` in src/** → 3 hits in 2 files', true, 1],
+        ['repo.read', 'read src/server.ts:2-3', true, 1],
+        ['repo.files', 'list **/*.ts → 2 files', true, 1],
+        ['repo.read', 'read nope.ts', false, 1],
+      ],
+    );
+  });
+
   test('answer-drafted carries the draft text', async () => {
     const events: RlmEvent[] = [];
     const provider = new ScriptedProvider(({ turn }) => (turn === 0 ? js('answer.content = "first draft"') : js('answer.content = "final"; answer.ready = true')));

@@ -28,6 +28,8 @@ export type RlmEventBody =
   | { type: 'code'; iteration: number; cell: number; code: string }
   | { type: 'output'; iteration: number; cell: number; output: string; error: string | null; durationMs: number }
   | { type: 'sandbox-reset'; reason: ResetReason }
+  /** A host call (repo.grep, an editor function...) finished; `summary` says what it did, for a progress line. */
+  | { type: 'call'; iteration: number; name: string; summary: string; ok: boolean; durationMs: number }
   /** A sub-call got its concurrency slot. For kind `rlm`, `id` is the new node's id. */
   | { type: 'subcall-started'; id: number; kind: 'llm' | 'rlm'; model: string; promptChars: number }
   | { type: 'subcall-finished'; id: number; kind: 'llm' | 'rlm'; ok: boolean; replyChars: number; durationMs: number; error?: string }

@@ -22,9 +22,29 @@ export interface NodeCalls {
 
 /** The handler a node's sandbox calls for every guest call of one cell. */
 export function hostCallHandler(calls: () => NodeCalls): (name: string, args: unknown[], signal: AbortSignal) => Promise<unknown> {
-  return (name, args, signal) => {
+  return async (name, args, signal) => {
     const current = calls();
-    return current.site.ctx.api.get(name).handler(args, hostCallContext(current, signal));
+    const { ctx, node, step } = current.site;
+    const fn = ctx.api.get(name);
+    if (!fn.describe) return fn.handler(args, hostCallContext(current, signal));
+    const started = performance.now();
+    const report = (ok: boolean, result: unknown) => {
+      let summary: string;
+      try {
+        summary = fn.describe!(args, result);
+      } catch {
+        summary = name;
+      }
+      ctx.emit(node, { type: 'call', iteration: step.iteration, name, summary, ok, durationMs: performance.now() - started });
+    };
+    try {
+      const result = await fn.handler(args, hostCallContext(current, signal));
+      report(true, result);
+      return result;
+    } catch (error) {
+      report(false, undefined);
+      throw error;
+    }
   };
 }
 

@@ -56,6 +56,12 @@ export interface HostFunction {
   checks: Check<unknown>[];
   /** Answers a call whose arguments passed `checks`. */
   handler(args: unknown[], ctx: HostCallContext): Promise<unknown>;
+  /**
+   * A short line for a progress view saying what the call did, e.g. "grep `createServer` →
+   * 9 hits in 4 files"; `result` is undefined when the call failed. Absent for calls that are
+   * reported otherwise (sub-calls).
+   */
+  describe?(args: unknown[], result: unknown): string;
 }
 
 /** Something the worker provides itself, without a host round trip. */
@@ -68,16 +74,18 @@ export interface GuestBuiltin {
 
 export type ApiEntry = HostFunction | GuestBuiltin;
 
-export interface HostFunctionSpec<P extends readonly Param[]> {
+export interface HostFunctionSpec<P extends readonly Param[], R> {
   name: string;
   signature: string;
   doc: string;
   params: P;
-  handler(args: ArgsOf<P>, ctx: HostCallContext): Promise<unknown>;
+  handler(args: ArgsOf<P>, ctx: HostCallContext): Promise<R>;
+  describe?(args: ArgsOf<P>, result: R | undefined): string;
 }
 
 /** Defines a host function; the handler's arguments are typed by the parameter checks. */
-export function hostFunction<const P extends readonly Param[]>(spec: HostFunctionSpec<P>): HostFunction {
+export function hostFunction<const P extends readonly Param[], R>(spec: HostFunctionSpec<P, R>): HostFunction {
+  const describe = spec.describe;
   return {
     kind: 'host',
     name: spec.name,
@@ -86,8 +94,14 @@ export function hostFunction<const P extends readonly Param[]>(spec: HostFunctio
     params: spec.params.map(([p]) => p),
     checks: spec.params.map(([, c]) => c),
     handler: (args, ctx) => spec.handler(args as ArgsOf<P>, ctx),
+    ...(describe ? { describe: (args: unknown[], result: unknown) => describe(args as ArgsOf<P>, result as R | undefined) } : {}),
   };
 }
+
+const count = (x: number, one: string, many = `${one}s`): string => `${x.toLocaleString('en-US')} ${x === 1 ? one : many}`;
+const globText = (g: string | string[] | undefined): string => (g === undefined ? '' : Array.isArray(g) ? g.join(', ') : g);
+const range = (o: { start?: number; end?: number }): string =>
+  o.start === undefined && o.end === undefined ? '' : `:${o.start ?? 1}-${o.end ?? 'end'}`;
 
 export const pathParam = string({ max: LIMITS.pathChars, nonEmpty: true });
 const glob = oneOf(string({ max: LIMITS.globChars, nonEmpty: true }), array(string({ max: LIMITS.globChars, nonEmpty: true }), { max: LIMITS.globs }));
@@ -105,6 +119,7 @@ export const CORE_API: readonly ApiEntry[] = [
       ['options', options({ limit: integer({ min: 1, max: 1_000_000 }) })],
     ],
     handler: ([g, o], { repo }) => repo.files(g, o),
+    describe: ([g], r) => `list ${globText(g) || 'all files'}${r ? ` → ${count(r.length, 'file')}` : ''}`,
   }),
   hostFunction({
     name: 'repo.read',
@@ -115,6 +130,7 @@ export const CORE_API: readonly ApiEntry[] = [
       ['options', options({ start: integer({ min: 1, max: 1e9 }), end: integer({ min: 1, max: 1e9 }) })],
     ],
     handler: ([p, o], { repo }) => repo.read(p, o),
+    describe: ([p, o]) => `read ${p}${range(o)}`,
   }),
   hostFunction({
     name: 'repo.grep',
@@ -125,6 +141,9 @@ export const CORE_API: readonly ApiEntry[] = [
       ['options', options({ glob, ignoreCase: boolean, maxResults: integer({ min: 1, max: 5_000 }) })],
     ],
     handler: ([p, o], { repo }) => repo.grep(p, o),
+    describe: ([p, o], r) =>
+      `grep \`${p.length > 60 ? `${p.slice(0, 60)}…` : p}\`${o.glob ? ` in ${globText(o.glob)}` : ''}` +
+      (r ? ` → ${count(r.length, 'hit')}${r.length ? ` in ${count(new Set(r.map((m) => m.path)).size, 'file')}` : ''}` : ''),
   }),
   hostFunction({
     name: 'repo.tree',
@@ -135,6 +154,7 @@ export const CORE_API: readonly ApiEntry[] = [
       ['options', options({ depth: integer({ min: 1, max: 20 }) })],
     ],
     handler: ([d, o], { repo }) => repo.tree(d, o),
+    describe: ([d]) => `tree ${d || '.'}`,
   }),
   hostFunction({
     name: 'repo.stat',
@@ -142,6 +162,7 @@ export const CORE_API: readonly ApiEntry[] = [
     doc: '{path, bytes, lines} of one file (lines is null for binary files)',
     params: [['path', pathParam]],
     handler: ([p], { repo }) => repo.stat(p),
+    describe: ([p]) => `stat ${p}`,
   }),
   hostFunction({
     name: 'repo.clusters',
@@ -152,6 +173,7 @@ export const CORE_API: readonly ApiEntry[] = [
       ['options', options({ maxChars: integer({ min: 1_000, max: 10_000_000 }) })],
     ],
     handler: ([g, o], { repo }) => repo.clusters(g, o),
+    describe: ([g], r) => `group ${globText(g) || 'all files'}${r ? ` → ${count(r.length, 'cluster')} of ${count(r.reduce((n, c) => n + c.files.length, 0), 'file')}` : ''}`,
   }),
   hostFunction({
     name: 'llm',
