@@ -30,6 +30,8 @@ export type RlmEventBody =
   | { type: 'sandbox-reset'; reason: ResetReason }
   /** A host call (repo.grep, an editor function...) finished; `summary` says what it did, for a progress line. */
   | { type: 'call'; iteration: number; name: string; summary: string; ok: boolean; durationMs: number }
+  /** The guest asked for `count` sub-calls at once (one llm(), an llm.batch(), one rlm()); they queue for slots. */
+  | { type: 'subcalls-requested'; kind: 'llm' | 'rlm'; count: number }
   /** A sub-call got its concurrency slot. For kind `rlm`, `id` is the new node's id. */
   | { type: 'subcall-started'; id: number; kind: 'llm' | 'rlm'; model: string; promptChars: number }
   | { type: 'subcall-finished'; id: number; kind: 'llm' | 'rlm'; ok: boolean; replyChars: number; durationMs: number; error?: string }

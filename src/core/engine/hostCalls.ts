@@ -56,10 +56,12 @@ function hostCallContext(calls: NodeCalls, signal: AbortSignal): HostCallContext
     signal,
     llm(prompt, options) {
       reserveSubCalls(ctx, 1);
+      ctx.emit(site.node, { type: 'subcalls-requested', kind: 'llm', count: 1 });
       return subLlm(site, prompt, options.model);
     },
     llmBatch(batch, options) {
       reserveSubCalls(ctx, batch.length);
+      ctx.emit(site.node, { type: 'subcalls-requested', kind: 'llm', count: batch.length });
       return Promise.all(
         batch.map((p) =>
           subLlm(site, p, options.model).catch((e: unknown) => {
@@ -71,6 +73,7 @@ function hostCallContext(calls: NodeCalls, signal: AbortSignal): HostCallContext
     },
     rlm(query, options) {
       reserveSubCalls(ctx, 1);
+      ctx.emit(site.node, { type: 'subcalls-requested', kind: 'rlm', count: 1 });
       return subRlm(site, calls.repo, query, options.files ?? null, calls.runChild);
     },
     recordRead(record) {
