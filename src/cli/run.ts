@@ -13,6 +13,7 @@ import { chooseProvider } from './chooseProvider';
 import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { runEvalCommand } from './evalCommand';
 import { ProgressReporter } from './progress';
+import { findRipgrep } from './ripgrep';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -49,7 +50,7 @@ async function ask(args: AskArgs, io: CliIo): Promise<number> {
   const progress = new ProgressReporter(io.stderr, !args.quiet);
   if (!args.quiet) io.stderr.write(`rlm: ${path.basename(repoPath)} · ${models.description}\n`);
 
-  const repo = new WorkspaceRepo(repoPath, { useGitignore: args.gitignore });
+  const repo = new WorkspaceRepo(repoPath, { useGitignore: args.gitignore, ripgrepPath: findRipgrep() });
   let result: RlmResult;
   try {
     result = await runRlm({
