@@ -73,17 +73,17 @@ export class MultiRootSource implements WorkspaceSource {
     return member.source.entryKind(rest);
   }
 
-  size(path: string): Promise<number> {
+  async size(path: string): Promise<number> {
     const { source, rest } = this.member(path);
     return source.size(rest);
   }
 
-  isBinary(path: string): Promise<boolean> {
+  async isBinary(path: string): Promise<boolean> {
     const { source, rest } = this.member(path);
     return source.isBinary(rest);
   }
 
-  readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
+  async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
     const { source, rest } = this.member(path);
     return source.readBytes(rest, maxBytes);
   }
