@@ -132,6 +132,12 @@ describe('grep', () => {
     assert.equal(repo.lastGrepEngine, 'ripgrep');
   });
 
+  it('does not start rg when no file is a candidate', async () => {
+    const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: RG });
+    assert.deepEqual(await repo.grep('TODO', { glob: 'nothing/**' }), []);
+    assert.equal(repo.lastGrepEngine, 'js');
+  });
+
   it('falls back to the JS grep when the rg binary cannot run', async () => {
     for (const ripgrepPath of [path.join(tmp.root, 'no-such-rg'), tmp.abs('src/a.ts')]) {
       const repo = new WorkspaceRepo(tmp.root, { ripgrepPath });

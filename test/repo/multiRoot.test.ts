@@ -68,6 +68,8 @@ describe('a workspace of several folders', () => {
       ['proj/ (7 files)', '  api/ (4 files)', '  empty/ (0 files)', '  web/ (3 files)'].join('\n'),
     );
     assert.equal(await repo.tree('empty'), 'empty/ (0 files)');
+    const bare = new WorkspaceRepo(new MultiRootSource([new DiskSource(tmp.abs('empty')), new DiskSource(tmp.abs('empty'), { name: 'other' })]));
+    assert.equal(await bare.tree(), 'workspace/ (0 files)\n  empty/ (0 files)\n  other/ (0 files)');
     assert.equal(await repo.tree('api', { depth: 1 }), 'api/ (4 files)\n  src/ (2 files)\n  .gitignore\n  README.md');
     const summary = await repo.summary();
     assert.equal(summary.name, 'proj');
@@ -106,6 +108,7 @@ describe('a workspace of several folders', () => {
     await expectRepoError(() => repo.read('api/src'), /"api\/src" is a directory/);
     await expectRepoError(() => repo.read('src/server.ts'), /^No file "src\/server\.ts" in the workspace\. .*Files with that name: "api\/src\/server\.ts"\.$/);
     await expectRepoError(() => repo.read('nowhere/x.ts'), /^No file "nowhere\/x\.ts"/);
+    await expectRepoError(() => repo.read('api/missing.ts'), /^No file "api\/missing\.ts" in the workspace/);
     await expectRepoError(() => repo.read(tmp.abs('web/src/app.ts')), /is absolute; .*Did you mean "web\/src\/app\.ts"\?/);
     await expectRepoError(() => repo.read(tmp.abs('api')), /is absolute; .*Did you mean "api"\?/);
     await expectRepoError(() => repo.read('../x'), /outside the workspace/);
@@ -138,8 +141,16 @@ describe('a workspace of several folders', () => {
       'api/README.md:2', 'api/src/deep/handler.ts:1', 'api/src/server.ts:2', 'web/dist/keep.js:1', 'web/src/app.ts:2',
     ]);
     assert.deepEqual((await rg.grep('needle', { maxResults: 4 })).map((m) => m.path).at(-1), 'web/dist/keep.js', 'the cut falls inside the second folder');
-    // The subset path (explicit candidates handed to rg, folder by folder).
-    assert.deepEqual(await rg.subset(['web', 'api/src/server.ts']).grep('needle'), await js.subset(['web', 'api/src/server.ts']).grep('needle'));
+    // The subset path (explicit candidates handed to rg, folder by folder, only to the folders holding some).
+    for (const include of [['web', 'api/src/server.ts'], ['api'], ['web/src']]) {
+      const sub = rg.subset(include);
+      assert.deepEqual(await sub.grep('needle'), await js.subset(include).grep('needle'), JSON.stringify(include));
+      assert.equal(sub.lastGrepEngine, 'ripgrep');
+    }
+    // rg refuses this pattern in the first folder: the whole grep falls back, not just that folder.
+    assert.deepEqual(await rg.grep('[^]needle'), await js.grep('[^]needle'));
+    assert.equal(rg.lastGrepEngine, 'js');
+    assert.ok((await js.grep('[^]needle')).some((m) => m.path.startsWith('web/')));
   });
 
   it('uses the JavaScript grep for every folder when one folder has no search', async () => {
@@ -187,5 +198,12 @@ describe('a workspace of several folders', () => {
     await assert.rejects(source.size('nowhere/x.ts'), /No folder holds "nowhere\/x\.ts"/);
     assert.deepEqual(await source.locate('nowhere/x.ts'), { outside: false, real: null });
     assert.equal(await source.entryKind('nowhere'), 'missing');
+    const seen: string[] = [];
+    const searcher = new MultiRootSource(folders(RG));
+    assert.deepEqual(
+      await searcher.search!({ pattern: 'needle', ignoreCase: false, includeGlobs: null, paths: ['nowhere/x.ts', 'web/src/app.ts'] }, async (r) => (seen.push(r.path), true)),
+      { ok: true },
+    );
+    assert.deepEqual(seen, ['web/src/app.ts'], 'a path naming no folder is not searched');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { DiskSource, MultiRootSource, OverlaySource, WorkspaceRepo, type GrepOptions, type ReadRecord } from '../../src/core/repo';
+import { DiskSource, MultiRootSource, OverlaySource, WorkspaceRepo, type GrepOptions, type ReadRecord, type SearchQuery, type SearchRecord } from '../../src/core/repo';
 import { findRipgrep } from '../../src/cli/ripgrep';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 import { withoutSearch } from '../support/sources';
@@ -74,12 +74,14 @@ describe('unsaved text over the disk', () => {
     const queries: Array<[string, GrepOptions | undefined, typeof expected]> = [
       ['needle', undefined, expected],
       ['needle', { glob: 'src/**' }, expected.filter((m) => m.path.startsWith('src/'))],
+      ['needle', { maxResults: 1 }, expected.slice(0, 1)],
       ['needle', { maxResults: 3 }, expected.slice(0, 3)],
       ['needle', { maxResults: 6 }, expected.slice(0, 6)],
       ['needle', { glob: 'src/**', maxResults: 2 }, expected.slice(1, 3)],
       ['DISK_ONLY|on disk', undefined, [expected[0]!, expected[6]!]],
       ['^second$', undefined, [{ path: 'src/c.ts', line: 2, text: 'second' }]],
       ['binary|text on disk', undefined, []],
+      ['needle', { glob: 'src/{a,c}.ts' }, [expected[1]!, expected[2]!, expected[3]!, expected[5]!]],
     ];
     for (const [pattern, options, want] of queries) {
       const label = `${pattern} ${JSON.stringify(options ?? {})}`;
@@ -92,6 +94,22 @@ describe('unsaved text over the disk', () => {
     assert.deepEqual(rg.readLog, js.readLog);
     assert.deepEqual(unsavedOf(rg.readLog).slice(0, 4), ['src/a.ts:2', 'src/a.ts:3', 'src/a.ts:5', 'src/c.ts:1']);
     assert.ok(rg.readLog.filter((r) => r.path === 'src/b.ts').every((r) => !('unsaved' in r)), 'saved files are recorded without the flag');
+    // rg refuses `[^]`: the whole grep falls back to JavaScript, the unsaved text included.
+    assert.deepEqual(await rg.grep('[^]needle'), await js.grep('[^]needle'));
+    assert.equal(rg.lastGrepEngine, 'js');
+    assert.deepEqual((await js.grep('[^]needle')).map((m) => m.path), ['src/a.ts', 'src/a.ts', 'src/a.ts']);
+  });
+
+  it('does not start the base search when every candidate is unsaved text', async () => {
+    const disk = new DiskSource(tmp.root, { ripgrepPath: RG });
+    const searches: Array<readonly string[] | null> = [];
+    const counted = { ...withoutSearch(disk), search: (q: SearchQuery, on: (r: SearchRecord) => Promise<boolean>) => (searches.push(q.paths), disk.search!(q, on)) };
+    const repo = new WorkspaceRepo(new OverlaySource(counted, texts()));
+    assert.deepEqual((await repo.grep('needle', { glob: 'src/{a,c}.ts' })).length, 4);
+    assert.equal(repo.lastGrepEngine, 'ripgrep');
+    assert.deepEqual(searches, []);
+    assert.deepEqual((await repo.grep('needle', { glob: 'src/*.ts' })).length, 5);
+    assert.deepEqual(searches, [['src/b.ts']], 'only the saved candidate goes to rg');
   });
 
   it('agrees with a source that has no search at all', async () => {
@@ -120,6 +138,23 @@ describe('unsaved text over the disk', () => {
     live.delete('src/a.ts');
     assert.equal(await repo.read('src/a.ts', { start: 2, end: 2 }), 'const needle = "on disk";', 'saved or closed: the disk again');
     assert.deepEqual(repo.readLog.map((r) => r.unsaved === true), [false, true, false]);
+  });
+
+  it('refuses a whole read of unsaved text that grew past maxReadBytes after its size was taken', async () => {
+    const live = new Map([['src/b.ts', 'short\n']]);
+    const repo = new WorkspaceRepo(new OverlaySource(new DiskSource(tmp.root), live), { maxReadBytes: 100 });
+    assert.deepEqual(await repo.info('src/b.ts'), { path: 'src/b.ts', bytes: 6, binary: false });
+    live.set('src/b.ts', 'y'.repeat(200));
+    await expectRepoError(() => repo.read('src/b.ts'), /more than the 100 bytes/);
+  });
+
+  it('says unsaved for the text of an overlay below another', async () => {
+    const inner = new OverlaySource(new DiskSource(tmp.root), new Map([['src/b.ts', 'inner\n']]));
+    const repo = new WorkspaceRepo(new OverlaySource(inner, new Map([['src/c.ts', 'outer\n']])));
+    assert.equal(await repo.read('src/b.ts'), 'inner\n');
+    assert.equal(await repo.read('src/c.ts'), 'outer\n');
+    await repo.read('z.ts');
+    assert.deepEqual(repo.readLog.map((r) => r.unsaved === true), [true, true, false]);
   });
 
   it('streams unsaved text too big for a whole read, like a big file', async () => {

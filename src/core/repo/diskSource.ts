@@ -20,7 +20,7 @@ import { absolutePath, resolveInside } from './pathGuard';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
 import { excludedDirNames } from './globMatch';
 import { CUT_MARKER, ripgrepArgs, runRipgrep } from './ripgrep';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
 import { RepoError } from './types';
 
 export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/.git/**'];
@@ -112,9 +112,14 @@ export class DiskSource implements WorkspaceSource {
     return this.fs.createReadStream(this.abs(rel));
   }
 
-  async search(query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
+  /** ripgrep, while there is a binary that starts. */
+  get search(): SourceSearch | undefined {
+    return this.rg === null ? undefined : this.runRipgrep;
+  }
+
+  private readonly runRipgrep = async (query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> => {
     const rgPath = this.rg;
-    if (rgPath === null) return { ok: false, reason: 'no rg binary', unavailable: true };
+    if (rgPath === null) return { ok: false, reason: 'rg failed to start', unavailable: true };
     const args = ripgrepArgs({
       pattern: query.pattern,
       ignoreCase: query.ignoreCase,
@@ -129,7 +134,7 @@ export class DiskSource implements WorkspaceSource {
     if (outcome.ok) return outcome;
     if (outcome.spawnFailed) this.rg = null; // it will not start next time either
     return { ok: false, reason: outcome.reason, unavailable: outcome.spawnFailed };
-  }
+  };
 
   private abs(rel: string): string {
     return absolutePath(this.root, rel);

@@ -16,7 +16,7 @@
  *   in path order and the view's cut-off at `maxResults` is the one a single walk gives.
  */
 import { comparePaths } from './pathOrder';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
 import { RepoError } from './types';
 
 interface Member {
@@ -98,24 +98,30 @@ export class MultiRootSource implements WorkspaceSource {
     return member?.source.isUnsaved?.(rest) === true;
   }
 
-  async search(query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
+  /** Every folder's search, folder after folder; absent unless every folder has one. */
+  get search(): SourceSearch | undefined {
+    const searches = this.members.map((m) => m.source.search);
+    if (searches.some((s) => s === undefined)) return undefined;
+    return (query, onRecord) => this.searchAll(searches as SourceSearch[], query, onRecord);
+  }
+
+  private async searchAll(searches: readonly SourceSearch[], query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
     // Explicit candidates go to their folders; a walk walks every folder.
     const pathsOf = new Map<Member, string[]>();
     if (query.paths !== null) {
       for (const p of query.paths) {
         const { member, rest } = this.route(p);
-        if (member === null || rest === '') continue;
+        if (member === null) continue;
         const list = pathsOf.get(member) ?? [];
         list.push(rest);
         pathsOf.set(member, list);
       }
     }
-    for (const member of this.members) {
+    for (const [i, member] of this.members.entries()) {
       if (query.paths !== null && !pathsOf.has(member)) continue;
-      if (member.source.search === undefined) return { ok: false, reason: `folder "${member.name}" has no search`, unavailable: true };
       let stopped = false;
       const prefix = `${member.name}/`;
-      const outcome = await member.source.search(
+      const outcome = await searches[i]!(
         { ...query, paths: query.paths === null ? null : pathsOf.get(member)! },
         async (record) => {
           const go = await onRecord({ ...record, path: prefix + record.path });

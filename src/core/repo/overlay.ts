@@ -21,7 +21,7 @@
  */
 import { comparePaths } from './pathOrder';
 import { decodeUtf8, splitLines } from './lines';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
 import { hasBinaryExtension, looksBinary } from './binary';
 
 /** Unsaved text by path; a `Map<string, string>` is one. */
@@ -87,7 +87,13 @@ export class OverlaySource implements WorkspaceSource {
     };
   }
 
-  async search(query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
+  /** The base's search with the unsaved text merged in; absent when the base has none. */
+  get search(): SourceSearch | undefined {
+    const base = this.base.search;
+    return base === undefined ? undefined : (query, onRecord) => this.searchOver(base, query, onRecord);
+  }
+
+  private async searchOver(base: SourceSearch, query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
     const overlaid = new Set<string>();
     for (const p of query.paths ?? this.texts.keys()) if (this.texts.get(p) !== undefined) overlaid.add(p);
     const pending = [...overlaid].sort(comparePaths);
@@ -107,8 +113,7 @@ export class OverlaySource implements WorkspaceSource {
 
     const rest = query.paths === null ? null : query.paths.filter((p) => !overlaid.has(p));
     if (rest === null || rest.length > 0) {
-      if (this.base.search === undefined) return { ok: false, reason: 'the base source has no search', unavailable: true };
-      const outcome = await this.base.search({ ...query, paths: rest }, async (record) => {
+      const outcome = await base({ ...query, paths: rest }, async (record) => {
         if (overlaid.has(record.path)) return true; // its disk text; the unsaved text is offered instead
         if (!(await flush(record.path))) {
           stopped = true;

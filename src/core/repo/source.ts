@@ -76,6 +76,8 @@ export interface SearchRecord {
   readonly cut: boolean;
 }
 
+export type SourceSearch = (query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>) => Promise<SearchOutcome>;
+
 export type SearchOutcome =
   | { readonly ok: true }
   /** `unavailable`: the engine cannot run at all (then the view uses its JavaScript grep without asking again). */
@@ -106,11 +108,12 @@ export interface WorkspaceSource {
   stream(path: string): AsyncIterable<Uint8Array | string> & { destroy(): void };
 
   /**
-   * Fast line search (ripgrep). Feeds candidate lines to `onRecord` in path order, one at a
-   * time; `onRecord` resolves false to stop. Records are candidates only: the view filters
-   * them with the listing and the JavaScript regex. Absent: the view's JavaScript grep.
+   * Fast line search (ripgrep), present only while the source can run one. Feeds candidate
+   * lines to `onRecord` in path order, one at a time; `onRecord` resolves false to stop.
+   * Records are candidates only: the view filters them with the listing and the
+   * JavaScript regex. Absent: the view's JavaScript grep.
    */
-  search?(query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome>;
+  readonly search?: SourceSearch;
 
   /** True when `path` is answered from unsaved editor text rather than the file. Absent: never. */
   isUnsaved?(path: string): boolean;

@@ -10,19 +10,18 @@
  */
 import type { GrepMatch } from './types';
 import type { GrepRun } from './jsGrep';
-import type { SearchOutcome, SearchQuery } from './source';
+import type { SearchOutcome, SearchQuery, SourceSearch } from './source';
 import { matchLineText, windowFromPreview } from './grepText';
 import { decodeUtf8, splitLines, stripBom } from './lines';
 
 export interface SourceGrepRun extends GrepRun {
+  search: SourceSearch;
   query: SearchQuery;
 }
 
 /** The matches, or the outcome explaining why the search could not give them. */
 export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extract<SearchOutcome, { ok: false }>> {
   const { snapshot, re, maxResults } = run;
-  const search = snapshot.source.search;
-  if (search === undefined) return { ok: false, reason: 'the source has no search', unavailable: true };
   const candidates = new Set(run.files);
   const out: GrepMatch[] = [];
 
@@ -45,7 +44,7 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
     return found;
   };
 
-  const outcome = await search.call(snapshot.source, run.query, async (record) => {
+  const outcome = await run.search(run.query, async (record) => {
     if (!candidates.has(record.path)) return true;
     try {
       if (await snapshot.isBinary(record.path)) return true;

@@ -214,9 +214,11 @@ export class WorkspaceRepo implements Repo {
     );
 
     let matches: GrepMatch[] | null = null;
-    if (this.source.search !== undefined && files.length > 0) {
+    const search = this.source.search;
+    if (search !== undefined && files.length > 0) {
       const narrow = this.scope !== null || selection !== null;
       const result = await sourceGrep({
+        search,
         snapshot: this.snapshot,
         files,
         re,
