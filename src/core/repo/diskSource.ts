@@ -119,7 +119,7 @@ export class DiskSource implements WorkspaceSource {
 
   private readonly runRipgrep = async (query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> => {
     const rgPath = this.rg;
-    if (rgPath === null) return { ok: false, reason: 'rg failed to start', unavailable: true };
+    if (rgPath === null) return { ok: false, reason: 'rg failed to start' };
     const args = ripgrepArgs({
       pattern: query.pattern,
       ignoreCase: query.ignoreCase,
@@ -132,8 +132,8 @@ export class DiskSource implements WorkspaceSource {
       onRecord({ path: r.path, line: r.line, text: r.cut ? r.text.slice(0, -CUT_MARKER.length) : r.text, cut: r.cut }),
     );
     if (outcome.ok) return outcome;
-    if (outcome.spawnFailed) this.rg = null; // it will not start next time either
-    return { ok: false, reason: outcome.reason, unavailable: outcome.spawnFailed };
+    if (outcome.spawnFailed) this.rg = null; // it will not start next time either: no search from now on
+    return { ok: false, reason: outcome.reason };
   };
 
   private abs(rel: string): string {

@@ -80,8 +80,8 @@ export type SourceSearch = (query: SearchQuery, onRecord: (record: SearchRecord)
 
 export type SearchOutcome =
   | { readonly ok: true }
-  /** `unavailable`: the engine cannot run at all (then the view uses its JavaScript grep without asking again). */
-  | { readonly ok: false; readonly reason: string; readonly unavailable: boolean };
+  /** The engine failed (it did not start, or refused the pattern); the view then uses its JavaScript grep. */
+  | { readonly ok: false; readonly reason: string };
 
 export interface WorkspaceSource {
   readonly folders: readonly SourceFolder[];
