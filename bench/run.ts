@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findRipgrep } from '../src/core/repo/ripgrep';
+import { findRipgrep } from '../src/cli/ripgrep';
 import { ArgsError, USAGE, parseArgs, type Measurement } from './lib/args';
 import type { BenchContext, MeasurementResult } from './lib/context';
 import { renderTable, type Row } from './lib/stats';

@@ -42,6 +42,8 @@ export interface EvalRunOptions {
   limits?: Partial<Limits>;
   sandbox?: SandboxSettings;
   useGitignore?: boolean;
+  /** The rg binary repos grep with (the CLI passes the bundled one); null or absent: the JavaScript grep. */
+  ripgrepPath?: string | null;
   /** Runs at once (default 1; more makes latency figures less comparable). */
   parallel?: number;
   signal?: AbortSignal;
@@ -117,7 +119,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalOutcome> {
 
   async function runQuestion(question: EvalQuestion, mode: EvalMode): Promise<{ record: RunRecord; interrupted: boolean }> {
     const query = queryText(question);
-    const repo = new WorkspaceRepo(question.repo, { useGitignore: options.useGitignore ?? true });
+    const repo = new WorkspaceRepo(question.repo, { useGitignore: options.useGitignore ?? true, ripgrepPath: options.ripgrepPath ?? null });
     const relTrace = traceFile(mode, question.id);
     const started = performance.now();
     let answer = '';

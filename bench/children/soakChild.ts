@@ -12,6 +12,7 @@ import * as v8 from 'node:v8';
 import { runRlm } from '../../src/core/engine/rlm';
 import { OpenAIProvider } from '../../src/core/providers/openaiProvider';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
+import { findRipgrep } from '../../src/cli/ripgrep';
 
 const MiB = 2 ** 20;
 /** Longer than undici's keep-alive timeout (4 s), so idle pooled sockets have closed. */
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     try {
       const result = await runRlm({
-        repo: new WorkspaceRepo(repoDir),
+        repo: new WorkspaceRepo(repoDir, { ripgrepPath: findRipgrep() }),
         query: 'What do the modules export?',
         root: { provider },
         limits: { subCallConcurrency: 4 },

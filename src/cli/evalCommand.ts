@@ -2,6 +2,7 @@
  * `rlm eval`: runs question sets in the three modes and reports accuracy, cost and
  * latency; generates question sets (needle, aggregate, pairs); imports SWE-QA.
  */
+import { findRipgrep } from './ripgrep';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -101,6 +102,7 @@ async function evaluate(args: EvalRunArgs, io: CliIo): Promise<number> {
       limits: limitsFrom(args),
       sandbox: { cellTimeoutMs: args.cellTimeoutMs },
       useGitignore: args.gitignore,
+      ripgrepPath: findRipgrep(),
       parallel: args.parallel,
       signal: io.signal,
       onProgress: (e) => {

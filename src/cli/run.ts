@@ -16,6 +16,7 @@ import { limitsFrom, pricesFor, repoDirectory } from './options';
 import { ProgressReporter } from './progress';
 import { describeProviderError } from './providerAdvice';
 import { UsageError } from './usageError';
+import { findRipgrep } from './ripgrep';
 
 export const VERSION = '0.1.0';
 
@@ -44,7 +45,7 @@ async function ask(args: AskArgs, io: CliIo): Promise<number> {
   const progress = new ProgressReporter(io.stderr, !args.quiet);
   if (!args.quiet) io.stderr.write(`rlm: ${path.basename(repoPath)} · ${models.description}\n`);
 
-  const repo = new WorkspaceRepo(repoPath, { useGitignore: args.gitignore });
+  const repo = new WorkspaceRepo(repoPath, { useGitignore: args.gitignore, ripgrepPath: findRipgrep() });
   let result: RlmResult;
   try {
     result = await runRlm({

@@ -91,8 +91,6 @@ describe('listing and .gitignore', () => {
     assert.deepEqual(await repo.files('nothing/**'), []);
     await expectRepoError(() => repo.files('/etc/**'), /absolute/);
     await expectRepoError(() => repo.files('../**'), /climbs out/);
-    await expectRepoError(() => repo.files(undefined, { limit: 0 }), /limit must be a positive integer/);
-    await expectRepoError(() => repo.files(42 as unknown as string), /glob must be a non-empty string/);
   });
 
   it('returns a fresh array each time (callers may mutate it)', async () => {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkspaceRepo, RepoError } from '../../src/core/repo';
+import { findRipgrep } from '../../src/cli/ripgrep';
 import { normalizeRelPath } from '../../src/core/repo/pathGuard';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 
@@ -37,10 +38,6 @@ describe('normalizeRelPath', () => {
     }
   });
 
-  it('refuses non-strings', () => {
-    assert.throws(() => normalizeRelPath(42), RepoError);
-    assert.throws(() => normalizeRelPath(undefined), RepoError);
-  });
 });
 
 describe('WorkspaceRepo path safety', () => {
@@ -70,7 +67,7 @@ describe('WorkspaceRepo path safety', () => {
     fs.rmSync(outside, { recursive: true, force: true });
   });
 
-  for (const ripgrepPath of [undefined, null]) {
+  for (const ripgrepPath of [findRipgrep(), null]) {
     const label = ripgrepPath === null ? 'JS grep' : 'ripgrep';
 
     it(`refuses traversal and absolute paths in read and stat (${label})`, async () => {
@@ -121,7 +118,6 @@ describe('WorkspaceRepo path safety', () => {
     await expectRepoError(() => repo.read('src'), /"src" is a directory; use repo\.tree\("src"\)/);
     await expectRepoError(() => repo.read('ignored.log'), /excluded from the workspace \(by \.gitignore/);
     await expectRepoError(() => repo.read('.'), /is the workspace root, not a file/);
-    await expectRepoError(() => repo.read(7 as unknown as string), /Expected a path string/);
   });
 
   it('refuses a root that is not a directory', () => {

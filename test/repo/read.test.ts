@@ -60,13 +60,8 @@ describe('read and stat', () => {
     const repo = new WorkspaceRepo(tmp.root);
     await expectRepoError(() => repo.read('ten.txt', { start: 11 }), /^Line 11 is past the end of "ten\.txt", which has 10 lines\.$/);
     await expectRepoError(() => repo.read('ten.txt', { start: 11, end: 12 }), /past the end/);
-    await expectRepoError(() => repo.read('ten.txt', { start: 0 }), /start .*must be a positive integer; got number 0/);
-    await expectRepoError(() => repo.read('ten.txt', { start: -2, end: 3 }), /positive integer/);
-    await expectRepoError(() => repo.read('ten.txt', { start: 1.5 }), /positive integer/);
-    await expectRepoError(() => repo.read('ten.txt', { end: '3' as unknown as number }), /end .*positive integer; got "3"/);
     await expectRepoError(() => repo.read('ten.txt', { start: 5, end: 4 }), /start \(5\) is after end \(4\)/);
     await expectRepoError(() => repo.read('empty.txt', { start: 1, end: 1 }), /"empty\.txt" is empty \(0 lines\)/);
-    await expectRepoError(() => repo.read('ten.txt', 3 as unknown as object), /options must be an object/);
     assert.deepEqual(repo.readLog, []);
   });
 

@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkspaceRepo } from '../../src/core/repo';
+import { findRipgrep } from '../../src/cli/ripgrep';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 
 describe('subset views', () => {
@@ -19,7 +20,7 @@ describe('subset views', () => {
 
   after(() => tmp.cleanup());
 
-  for (const ripgrepPath of [undefined, null]) {
+  for (const ripgrepPath of [findRipgrep(), null]) {
     const label = ripgrepPath === null ? 'JS grep' : 'ripgrep';
 
     it(`sees only the included files, by glob, directory or path (${label})`, async () => {
@@ -74,7 +75,6 @@ describe('subset views', () => {
   it('rejects bad include lists', () => {
     const repo = new WorkspaceRepo(tmp.root);
     assert.throws(() => repo.subset([]), /subset\(\) needs a non-empty array of paths or globs/);
-    assert.throws(() => repo.subset('src/**' as unknown as string[]), /needs a non-empty array/);
     assert.throws(() => repo.subset(['../outside/**']), /climbs out/);
     assert.throws(() => repo.subset(['/abs/**']), /absolute/);
   });

@@ -47,7 +47,7 @@ interface Sent {
   justification?: string;
 }
 
-function fakeChat(reply: (sent: Sent, token: vscode.CancellationToken) => AsyncIterable<string> | Promise<never>): vscode.LanguageModelChat & { sent: Sent[] } {
+function fakeChat(reply: (sent: Sent, token: vscode.CancellationToken) => AsyncIterable<string> | Promise<AsyncIterable<string>>): vscode.LanguageModelChat & { sent: Sent[] } {
   const sent: Sent[] = [];
   return {
     id: 'copilot-gpt-test',

@@ -54,7 +54,7 @@ describe('progress lines', () => {
       ({ turn }) => (turn === 0 ? js('for (let i = 0; i < 12; i++) await repo.read(`src/m${i}.ts`)') : js('answer.content = "ok"; answer.ready = true')),
       { callLinesPerStep: 4 },
     );
-    assert.deepEqual(lines.slice(1, 6), ['read src/m0.ts', 'read src/m1.ts', 'read src/m10.ts', 'read src/m11.ts', '… and 8 more calls']);
+    assert.deepEqual(lines.slice(1, 6), ['read src/m0.ts', 'read src/m1.ts', 'read src/m2.ts', 'read src/m3.ts', '… and 8 more calls']);
   });
 
   test('a sub-RLM\'s lines say which sub-question they belong to', async () => {

@@ -7,7 +7,6 @@
  */
 import picomatch from 'picomatch';
 import { RepoError } from './types';
-import { describe } from './validate';
 
 export interface GlobSelection {
   /** Patterns that select (without "!"), already normalised. */
@@ -19,18 +18,22 @@ export interface GlobSelection {
 
 const PICOMATCH_OPTIONS = { dot: true, windows: false } as const;
 
-/** Compiles a glob argument; undefined means "every file" and gives null. */
-export function compileGlobs(glob: unknown, call: string): GlobSelection | null {
-  if (glob === undefined || glob === null) return null;
+/**
+ * Compiles a glob argument; undefined means "every file" and gives null. (Its type is
+ * checked at the sandbox boundary; an empty list or a blank pattern selects nothing
+ * meaningful and is refused here.)
+ */
+export function compileGlobs(glob: string | readonly string[] | undefined, call: string): GlobSelection | null {
+  if (glob === undefined) return null;
   const list = typeof glob === 'string' ? [glob] : glob;
-  if (!Array.isArray(list) || list.length === 0 || list.some((g) => typeof g !== 'string' || g.trim() === '')) {
+  if (list.length === 0 || list.some((g) => g.trim() === '')) {
     throw new RepoError(
-      `${call}: the glob must be a non-empty string or array of strings, like "src/**/*.ts"; got ${describe(glob)}.`,
+      `${call}: the glob must be a non-empty string or array of strings, like "src/**/*.ts"; got ${JSON.stringify(glob)}.`,
     );
   }
   const positives: string[] = [];
   const negatives: string[] = [];
-  for (const raw of list as string[]) {
+  for (const raw of list) {
     const negated = raw.startsWith('!') && !raw.startsWith('!(');
     const pattern = normalizeGlob(negated ? raw.slice(1) : raw, raw, call);
     (negated ? negatives : positives).push(pattern);
@@ -95,13 +98,13 @@ export function excludedDirNames(exclude: readonly string[]): string[] {
  * The selection of a `subset(include)` view: each item is a path (a file, or a directory
  * meaning everything below it) or a glob.
  */
-export function compileInclude(include: unknown, call: string): (relPath: string) => boolean {
-  if (!Array.isArray(include) || include.length === 0 || include.some((i) => typeof i !== 'string' || i.trim() === '')) {
+export function compileInclude(include: readonly string[], call: string): (relPath: string) => boolean {
+  if (include.length === 0 || include.some((i) => i.trim() === '')) {
     throw new RepoError(
-      `${call} needs a non-empty array of paths or globs, like ["src/core/**", "README.md"]; got ${describe(include)}.`,
+      `${call} needs a non-empty array of paths or globs, like ["src/core/**", "README.md"]; got ${JSON.stringify(include)}.`,
     );
   }
-  const tests = (include as string[]).map((item): ((p: string) => boolean) => {
+  const tests = include.map((item): ((p: string) => boolean) => {
     const pattern = normalizeGlob(item, item, call);
     if (picomatch.scan(pattern).isGlob) return picomatch(pattern, PICOMATCH_OPTIONS);
     const prefix = `${pattern}/`;

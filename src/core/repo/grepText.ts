@@ -5,7 +5,6 @@
  * engines' answers identical.
  */
 import { RepoError } from './types';
-import { describe } from './validate';
 import { exponentialBacktracking } from './regexRisk';
 
 /** Longest line text a match returns; longer lines show a window around the match. */
@@ -13,12 +12,8 @@ export const MAX_MATCH_CHARS = 300;
 /** Characters kept before the match when a long line is windowed. */
 export const MATCH_CONTEXT_BEFORE = 100;
 
-export function compilePattern(pattern: unknown, ignoreCase: boolean): RegExp {
-  if (typeof pattern !== 'string') {
-    throw new RepoError(
-      `grep() needs a regular expression source string, e.g. repo.grep("function\\\\s+main"); got ${describe(pattern)}.`,
-    );
-  }
+/** The grep pattern as a JavaScript regex (its type is checked at the sandbox boundary). */
+export function compilePattern(pattern: string, ignoreCase: boolean): RegExp {
   const risky = exponentialBacktracking(pattern);
   if (risky !== null) {
     throw new RepoError(
@@ -48,4 +43,23 @@ export function matchLineText(re: RegExp, line: string): string | null {
   const start = Math.max(0, Math.min(m.index - MATCH_CONTEXT_BEFORE, line.length - MAX_MATCH_CHARS));
   const end = start + MAX_MATCH_CHARS;
   return `${start > 0 ? '…' : ''}${line.slice(start, end)}${end < line.length ? '…' : ''}`;
+}
+
+/** Room a match must leave before the end of a cut line's preview, so the cut cannot change it. */
+const PREVIEW_MARGIN = 64;
+
+/**
+ * The text a long line shows when the start of it that a search engine returned (its
+ * `preview`, e.g. rg's first --max-columns bytes) already decides it: the JavaScript regex
+ * matches early enough that the window starts at column 0 and ends well inside the
+ * preview. Then the file need not be read again, which in `npm run bench` was most of
+ * repo.grep's cost on minified files. Null when unsure.
+ */
+export function windowFromPreview(re: RegExp, preview: string): string | null {
+  if (preview.length < MAX_MATCH_CHARS + PREVIEW_MARGIN) return null; // too short to decide
+  const m = re.exec(preview);
+  // A match starting within the first MATCH_CONTEXT_BEFORE characters gives the window
+  // [0, 300) whichever early match the full line yields, so the cut cannot change it.
+  if (m === null || m.index > MATCH_CONTEXT_BEFORE || m.index + m[0].length + PREVIEW_MARGIN > preview.length) return null;
+  return `${preview.slice(0, MAX_MATCH_CHARS)}…`;
 }

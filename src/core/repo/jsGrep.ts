@@ -3,13 +3,13 @@
  * rejects the pattern. It visits the candidate files in listing order and stops at
  * `maxResults`, exactly the cut-off `rg --sort path` produces, so both engines return
  * the same matches. Files are read a few ahead of the one being searched, to overlap
- * I/O with matching.
+ * I/O with matching. It reads through the source, so an overlaid file is searched in its
+ * unsaved text.
  */
 import type { GrepMatch } from './types';
 import type { Snapshot } from './snapshot';
-import { SNIFF_BYTES } from './binary';
 import { matchLineText } from './grepText';
-import { scanLines, splitLines } from './lines';
+import { decodeUtf8, scanLines, splitLines } from './lines';
 
 const READ_AHEAD = 8;
 
@@ -21,7 +21,7 @@ export interface GrepRun {
   maxResults: number;
 }
 
-type Loaded = Buffer | 'stream' | null;
+type Loaded = Uint8Array | 'stream' | null;
 
 export async function jsGrep(run: GrepRun): Promise<GrepMatch[]> {
   const { snapshot, files, re, maxResults } = run;
@@ -29,9 +29,7 @@ export async function jsGrep(run: GrepRun): Promise<GrepMatch[]> {
 
   const load = async (rel: string): Promise<Loaded> => {
     try {
-      const size = await snapshot.size(rel);
-      if (size > snapshot.settings.maxReadBytes) return 'stream';
-      return await snapshot.fs.readFile(snapshot.abs(rel));
+      return (await snapshot.bytes(rel)) ?? 'stream';
     } catch {
       return null; // vanished or unreadable: nothing to find there
     }
@@ -47,7 +45,7 @@ export async function jsGrep(run: GrepRun): Promise<GrepMatch[]> {
     if (content === 'stream') {
       if (await snapshot.isBinary(rel).catch(() => true)) continue;
       try {
-        await scanLines(snapshot.fs.createReadStream(snapshot.abs(rel)), (line, lineNo) => {
+        await scanLines(snapshot.source.stream(rel), (line, lineNo) => {
           const text = matchLineText(re, line);
           if (text !== null) out.push({ path: rel, line: lineNo, text });
           return out.length < maxResults;
@@ -57,8 +55,8 @@ export async function jsGrep(run: GrepRun): Promise<GrepMatch[]> {
       }
       continue;
     }
-    if (snapshot.noteBinary(rel, content.subarray(0, SNIFF_BYTES))) continue;
-    const lines = splitLines(content.toString('utf8'));
+    if (snapshot.noteBinary(rel, content)) continue;
+    const lines = splitLines(decodeUtf8(content));
     for (let n = 0; n < lines.length && out.length < maxResults; n++) {
       const text = matchLineText(re, lines[n]);
       if (text !== null) out.push({ path: rel, line: n + 1, text });

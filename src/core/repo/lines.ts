@@ -31,19 +31,19 @@ export function splitLines(text: string): string[] {
  * stream. Resolves to the number of lines visited.
  */
 export async function scanLines(
-  stream: AsyncIterable<Buffer | string>,
+  stream: AsyncIterable<Uint8Array | string>,
   onLine: (line: string, lineNo: number) => boolean | void,
 ): Promise<{ lines: number; stopped: boolean }> {
-  let pending: Buffer[] = [];
+  let pending: Uint8Array[] = [];
   let lineNo = 0;
-  const emit = (parts: Buffer[]): boolean => {
+  const emit = (parts: Uint8Array[]): boolean => {
     lineNo++;
     let line = stripCr(Buffer.concat(parts).toString('utf8'));
     if (lineNo === 1) line = stripBom(line);
     return onLine(line, lineNo) !== false;
   };
   for await (const raw of stream) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const chunk: Uint8Array = typeof raw === 'string' ? Buffer.from(raw) : raw;
     let from = 0;
     for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
       pending.push(chunk.subarray(from, nl));
@@ -59,4 +59,9 @@ export async function scanLines(
     if (!go) return { lines: lineNo, stopped: true };
   }
   return { lines: lineNo, stopped: false };
+}
+
+/** UTF-8 text of a file's bytes (invalid sequences become U+FFFD). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }

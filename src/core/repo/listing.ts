@@ -21,14 +21,7 @@ import { IgnoreRules } from './ignoreRules';
 import { comparePaths } from './pathOrder';
 import { absolutePath, relativeInside } from './pathGuard';
 import { excludedDirNames } from './globMatch';
-
-export interface Listing {
-  /** Workspace-relative file paths, in `comparePaths` order. */
-  files: string[];
-  set: Set<string>;
-  /** The listed files that are symbolic links (ripgrep does not search these; neither does the JS grep). */
-  symlinks: Set<string>;
-}
+import type { SourceListing } from './source';
 
 export interface ListingOptions {
   root: string;
@@ -40,7 +33,7 @@ export interface ListingOptions {
 
 type ReaddirCallback = (err: NodeJS.ErrnoException | null, entries: Dirent[]) => void;
 
-export async function listWorkspace(options: ListingOptions): Promise<Listing> {
+export async function listWorkspace(options: ListingOptions): Promise<SourceListing> {
   const { root, realRoot, fs } = options;
   const rules = options.useGitignore ? new IgnoreRules() : null;
   const toRel = (dir: string): string => relativeInside(root, dir) ?? '';
@@ -118,5 +111,5 @@ export async function listWorkspace(options: ListingOptions): Promise<Listing> {
     }),
   );
   files.sort(comparePaths);
-  return { files, set: new Set(files), symlinks };
+  return { files, links: symlinks };
 }

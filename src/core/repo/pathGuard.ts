@@ -6,31 +6,31 @@
  */
 import * as path from 'node:path';
 import { RepoError } from './types';
-import { describe } from './validate';
+import type { SourceLocation } from './source';
 
 const EXAMPLE = 'paths are relative to the workspace root, like "src/index.ts"';
 
 /**
  * Normalises a path given to the repo API into the workspace-relative form ("a/b.ts",
  * or "" for the root itself). Throws a `RepoError` for absolute paths and for paths that
- * escape the root lexically (`../x`, `a/../../x`). `root`, when given, lets the message
- * for an absolute path inside the workspace suggest its relative form.
+ * escape the root lexically (`../x`, `a/../../x`). `hint`, when given, lets the message
+ * for an absolute path inside the workspace suggest its relative form: the root directory,
+ * or a function from an absolute path to its workspace path (null when outside).
+ * (Argument types are checked once, at the sandbox boundary.)
  */
-export function normalizeRelPath(input: unknown, root?: string): string {
-  if (typeof input !== 'string') {
-    throw new RepoError(`Expected a path string; ${EXAMPLE}. Got ${describe(input)}.`);
-  }
+export function normalizeRelPath(input: string, hint?: string | ((absolute: string) => string | null)): string {
   if (input.includes('\0')) throw new RepoError(`Path ${JSON.stringify(input)} contains a NUL character.`);
   // On Windows the model may well write backslashes; elsewhere a backslash is a legal
   // file-name character and must be left alone.
   const p = process.platform === 'win32' ? input.replace(/\\/g, '/') : input;
   if (p.startsWith('/') || path.isAbsolute(p)) {
-    let hint = '';
-    if (root !== undefined) {
-      const rel = relativeInside(root, path.resolve(p));
-      if (rel !== null && rel !== '') hint = ` Did you mean "${rel}"?`;
+    let suggestion = '';
+    if (hint !== undefined) {
+      const absolute = path.resolve(p);
+      const rel = typeof hint === 'string' ? relativeInside(hint, absolute) : hint(absolute);
+      if (rel !== null && rel !== '') suggestion = ` Did you mean "${rel}"?`;
     }
-    throw new RepoError(`Path "${input}" is absolute; ${EXAMPLE}.${hint}`);
+    throw new RepoError(`Path "${input}" is absolute; ${EXAMPLE}.${suggestion}`);
   }
   let rel = path.posix.normalize(p);
   if (rel === '..' || rel.startsWith('../')) {
@@ -52,37 +52,23 @@ export function absolutePath(root: string, rel: string): string {
   return rel === '' ? root : path.join(root, ...rel.split('/'));
 }
 
-export interface ResolvedPath {
-  /** The path on disk, under the root as given (symbolic links not resolved). */
-  abs: string;
-  /** Where it really is, relative to the real root; null when nothing exists there. */
-  realRel: string | null;
-}
-
 /**
- * Checks that `rel` (already normalised) does not lead outside the workspace through a
- * symbolic link — the file itself or any directory on the way. For a path that does not
- * exist, the nearest existing ancestor is checked, so "link-to-outside/missing" is
- * refused as outside rather than reported missing.
+ * Checks that `rel` (already normalised) does not lead outside the folder through a
+ * symbolic link — the file itself or any directory on the way — and says where it really
+ * is. For a path that does not exist, the nearest existing ancestor is checked, so
+ * "link-to-outside/missing" is refused as outside rather than reported missing.
  */
 export async function resolveInside(
   realpath: (p: string) => Promise<string>,
   root: string,
   realRoot: string,
   rel: string,
-): Promise<ResolvedPath> {
+): Promise<SourceLocation> {
   const abs = absolutePath(root, rel);
-  const refuse = (): never => {
-    throw new RepoError(
-      `Path "${rel}" leads outside the workspace through a symbolic link; only files inside the workspace root can be read.`,
-    );
-  };
   try {
-    const realRel = relativeInside(realRoot, await realpath(abs));
-    if (realRel === null) refuse();
-    return { abs, realRel };
+    const real = relativeInside(realRoot, await realpath(abs));
+    return real === null ? { outside: true } : { outside: false, real };
   } catch (err) {
-    if (err instanceof RepoError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
       throw new RepoError(`Cannot access "${rel}": ${(err as Error).message}`);
@@ -96,8 +82,8 @@ export async function resolveInside(
     } catch {
       continue;
     }
-    if (relativeInside(realRoot, real) === null) refuse();
+    if (relativeInside(realRoot, real) === null) return { outside: true };
     break;
   }
-  return { abs, realRel: null };
+  return { outside: false, real: null };
 }

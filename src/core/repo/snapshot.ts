@@ -1,110 +1,79 @@
 /**
- * What a repo knows about the workspace, computed lazily and then kept: the listing,
- * file sizes, which files are binary, line counts. The workspace is treated as a
- * snapshot for the length of one run, so none of it is recomputed; a `subset` view
- * shares its parent's snapshot (and read log) rather than walking the tree again.
+ * What a view knows about its source, computed lazily and then kept: the listing, file
+ * sizes, which files are binary, line counts. The workspace is treated as a snapshot for
+ * the length of one run, so none of it is recomputed; `subset` and `observe` views share
+ * their parent's snapshot rather than walking the tree again, and `fresh()` starts a new
+ * one (a long-lived conversation sees files changed between questions).
  */
-import type { Listing } from './listing';
-import { listWorkspace } from './listing';
-import type { RepoFs } from './fsAccess';
+import type { SourceListing, WorkspaceSource } from './source';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
-import { scanLines, splitLines } from './lines';
-import { absolutePath } from './pathGuard';
-import { RepoError } from './types';
+import { decodeUtf8, scanLines, splitLines } from './lines';
 
-export interface SnapshotSettings {
-  root: string;
-  exclude: readonly string[];
-  useGitignore: boolean;
-  maxReadBytes: number;
-  fs: RepoFs;
-  /** Path of the rg binary, or null for the JavaScript grep only. */
-  ripgrepPath: string | null;
+export interface Listing extends SourceListing {
+  set: ReadonlySet<string>;
 }
 
 export class Snapshot {
-  private realRootPromise: Promise<string> | undefined;
   private listingPromise: Promise<Listing> | undefined;
   private readonly sizes = new Map<string, Promise<number>>();
   private readonly binary = new Map<string, Promise<boolean>>();
   private readonly lineCounts = new Map<string, Promise<number>>();
-  /** Set once rg failed to start, so later greps go straight to the fallback. */
-  ripgrepPath: string | null;
 
-  constructor(readonly settings: SnapshotSettings) {
-    this.ripgrepPath = settings.ripgrepPath;
-  }
-
-  get root(): string {
-    return this.settings.root;
-  }
-
-  get fs(): RepoFs {
-    return this.settings.fs;
-  }
-
-  abs(rel: string): string {
-    return absolutePath(this.settings.root, rel);
-  }
-
-  realRoot(): Promise<string> {
-    this.realRootPromise ??= this.fs.realpath(this.root).catch((err: Error) => {
-      this.realRootPromise = undefined;
-      throw new RepoError(`The workspace root "${this.root}" cannot be opened: ${err.message}`);
-    });
-    return this.realRootPromise;
-  }
+  constructor(
+    readonly source: WorkspaceSource,
+    /** Largest file read whole; bigger ones are streamed. */
+    readonly maxReadBytes: number,
+  ) {}
 
   listing(): Promise<Listing> {
-    this.listingPromise ??= this.realRoot()
-      .then((realRoot) =>
-        listWorkspace({
-          root: this.root,
-          realRoot,
-          exclude: this.settings.exclude,
-          useGitignore: this.settings.useGitignore,
-          fs: this.fs,
-        }),
-      )
-      .catch((err: unknown) => {
+    this.listingPromise ??= this.source.list().then(
+      (listing) => ({ files: listing.files, links: listing.links, set: new Set(listing.files) }),
+      (err: unknown) => {
         this.listingPromise = undefined; // let a later call retry
         throw err;
-      });
+      },
+    );
     return this.listingPromise;
   }
 
   /** Size in bytes (of the target, for a symbolic link). */
   size(rel: string): Promise<number> {
-    return memo(this.sizes, rel, async () => (await this.fs.stat(this.abs(rel))).size);
+    return memo(this.sizes, rel, () => this.source.size(rel));
   }
 
-  /** Sizes of many files, statted a few at a time. */
-  async sizesOf(rels: readonly string[]): Promise<number[]> {
-    return mapLimit(rels, 64, (rel) => this.size(rel));
-  }
-
-  /** Binary by extension, else by a NUL byte in the first 8 KiB (read once, then remembered). */
+  /** Binary by extension, else by a NUL byte in the first 8 KiB (sniffed once, then remembered). */
   isBinary(rel: string): Promise<boolean> {
     if (hasBinaryExtension(rel)) return Promise.resolve(true);
-    return memo(this.binary, rel, async () => looksBinary(await this.fs.readHead(this.abs(rel), SNIFF_BYTES)));
+    return memo(this.binary, rel, () => this.source.isBinary(rel));
   }
 
   /** Records what a whole-file read already found out, sparing a second look. */
   noteBinary(rel: string, head: Uint8Array): boolean {
-    const result = hasBinaryExtension(rel) || looksBinary(head);
+    const result = hasBinaryExtension(rel) || looksBinary(head.subarray(0, SNIFF_BYTES));
     if (!this.binary.has(rel)) this.binary.set(rel, Promise.resolve(result));
     return result;
   }
 
+  /** The whole file, when it is at most `maxReadBytes`; null for a bigger one (stream it instead). */
+  async bytes(rel: string): Promise<Uint8Array | null> {
+    if ((await this.size(rel)) > this.maxReadBytes) return null;
+    return this.source.readBytes(rel, this.maxReadBytes);
+  }
+
+  /** The lines of a file (see lines.ts), whole or streamed; `onLine` returns false to stop. */
+  async scan(rel: string, onLine: (line: string, lineNo: number) => boolean | void): Promise<{ lines: number; stopped: boolean }> {
+    const bytes = await this.bytes(rel);
+    if (bytes === null) return scanLines(this.source.stream(rel), onLine);
+    const lines = splitLines(decodeUtf8(bytes));
+    for (let i = 0; i < lines.length; i++) {
+      if (onLine(lines[i], i + 1) === false) return { lines: i + 1, stopped: true };
+    }
+    return { lines: lines.length, stopped: false };
+  }
+
   /** Number of lines (see lines.ts); only asked of text files. */
   lineCount(rel: string): Promise<number> {
-    return memo(this.lineCounts, rel, async () => {
-      if ((await this.size(rel)) <= this.settings.maxReadBytes) {
-        return splitLines((await this.fs.readFile(this.abs(rel))).toString('utf8')).length;
-      }
-      const stream = this.fs.createReadStream(this.abs(rel));
-      return (await scanLines(stream, () => true)).lines;
-    });
+    return memo(this.lineCounts, rel, async () => (await this.scan(rel, () => true)).lines);
   }
 }
 

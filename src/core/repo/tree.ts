@@ -15,9 +15,14 @@ export interface DirNode {
 
 const newNode = (): DirNode => ({ dirs: new Map(), files: [], count: 0 });
 
-/** The directory `base` ("" for the root) built from `files`; null when no file lies below it. */
-export function dirTree(files: readonly string[], base: string): DirNode | null {
+/**
+ * The directory `base` ("" for the root) built from `files`; null when no file lies below
+ * it. `folders` are top-level directories that exist even when empty (the folders of a
+ * multi-root workspace): they show at the root, and as themselves, with 0 files.
+ */
+export function dirTree(files: readonly string[], base: string, folders: readonly string[] = []): DirNode | null {
   const root = newNode();
+  if (base === '') for (const name of folders) root.dirs.set(name, newNode());
   const prefix = base === '' ? '' : `${base}/`;
   for (const file of files) {
     if (!file.startsWith(prefix)) continue;
@@ -32,7 +37,7 @@ export function dirTree(files: readonly string[], base: string): DirNode | null 
     }
     node.files.push(parts[parts.length - 1]);
   }
-  return root.count === 0 ? null : root;
+  return root.count > 0 || (base === '' ? root.dirs.size > 0 : folders.includes(base)) ? root : null;
 }
 
 export function fileCount(n: number): string {
@@ -52,7 +57,15 @@ export interface RenderedTree {
  * on — so one huge directory cannot hide its siblings; directories left unexpanded
  * still show their file counts.
  */
-export function renderTree(node: DirNode, label: string, depth: number, maxEntries: number, hint: string): RenderedTree {
+export function renderTree(
+  node: DirNode,
+  label: string,
+  depth: number,
+  maxEntries: number,
+  hint: string,
+  /** Added to the heading's file count, e.g. " in 2 folders". */
+  headingNote = '',
+): RenderedTree {
   const sorted = new Map<DirNode, { dirs: string[]; files: string[] }>();
   const entriesOf = (dir: DirNode): { dirs: string[]; files: string[] } => {
     let e = sorted.get(dir);
@@ -88,7 +101,7 @@ export function renderTree(node: DirNode, label: string, depth: number, maxEntri
   };
   const omitted = countWithin(node, 1) - (maxEntries - budget);
 
-  const lines = [`${label}/ (${fileCount(node.count)})`];
+  const lines = [`${label}/ (${fileCount(node.count)}${headingNote})`];
   const walk = (dir: DirNode, level: number): void => {
     const take = shown.get(dir);
     if (take === undefined) return;

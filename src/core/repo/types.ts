@@ -1,7 +1,11 @@
 /**
- * The workspace as the sandbox sees it. Implemented by `WorkspaceRepo` over the file
- * system; every path in and out is relative to the workspace root, with `/` separators.
- * Nothing is read before it is asked for.
+ * The workspace as the sandbox sees it. Implemented by `WorkspaceRepo` over a
+ * `WorkspaceSource` (source.ts: a folder on disk, several folders, unsaved editor text);
+ * every path in and out is relative to the workspace, with `/` separators, and starts
+ * with the folder's name when the workspace has several folders. Nothing is read before
+ * it is asked for. Argument types are checked once, at the sandbox boundary
+ * (sandbox/api.ts); the repo checks what only it can judge (ranges against the file,
+ * paths against the workspace).
  */
 
 export interface GrepMatch {
@@ -32,27 +36,31 @@ export interface FileCluster {
 }
 
 export interface FilesOptions {
+  /** At most this many paths (a positive integer). */
   limit?: number;
 }
 
 export interface ReadOptions {
-  /** 1-based first line, inclusive. */
+  /** 1-based first line, inclusive (a positive integer). */
   start?: number;
-  /** 1-based last line, inclusive. */
+  /** 1-based last line, inclusive (a positive integer, at least `start`); past the end means to the end. */
   end?: number;
 }
 
 export interface GrepOptions {
   glob?: string | string[];
   ignoreCase?: boolean;
+  /** A positive integer; default 200, at most 5,000. */
   maxResults?: number;
 }
 
 export interface TreeOptions {
+  /** Levels shown below the directory (0: only its own line); default 2. */
   depth?: number;
 }
 
 export interface ClustersOptions {
+  /** A positive integer; default 100,000. */
   maxChars?: number;
 }
 
@@ -69,6 +77,8 @@ export interface ReadRecord {
 
 export interface RepoSummary {
   name: string;
+  /** The workspace folders' names; with more than one, every path starts with one of them. */
+  folders: string[];
   fileCount: number;
   totalBytes: number;
   /** Language (by file extension) → file count, most common first. */
@@ -91,17 +101,29 @@ export interface Repo {
   summary(): Promise<RepoSummary>;
   /**
    * A view restricted to the files matching `include` (paths or globs), for a recursive
-   * sub-RLM. It shares this repo's read log, so reads made below are cited above.
+   * sub-RLM. It shares this view's snapshot and read reporting (its read log, or its
+   * observer), so reads made below are cited above.
    */
-  subset(include: string[]): Repo;
+  subset(include: readonly string[]): Repo;
   /**
-   * A view over the same snapshot and scope whose reads are reported to `onRead` as they
-   * happen, and only to it; subsets of it report to the same observer. The engine observes
-   * one view per question, so each question cites only what it read itself.
+   * A view over the same snapshot and scope whose reads (read ranges and grep hits) are
+   * reported to `onRead` as they happen, and only to it: not to this view's read log or
+   * observer. Its `subset()` views report to the same observer. One per question gives
+   * per-run citations from a repo shared between runs.
    */
   observe(onRead: (record: ReadRecord) => void): Repo;
-  /** The same workspace, options and scope with nothing cached: sees files changed since. */
+  /**
+   * The same source, options, scope and read reporting over a new snapshot: the listing,
+   * sizes, binary-ness and line counts are looked up again, so files changed since are
+   * seen. This view keeps its snapshot.
+   */
   fresh(): Repo;
+  /**
+   * Ranges read so far through this view (and its subsets), in the order they were read.
+   * An observed view has its own. Kept for tests and callers of one-run repos; per-run
+   * citations should come from `observe()`.
+   */
+  readonly readLog: ReadRecord[];
 }
 
 /** A refused or failed repository operation; the message is written for the model to act on. */

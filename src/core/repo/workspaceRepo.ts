@@ -1,14 +1,23 @@
 /**
- * `WorkspaceRepo`: the `Repo` the sandbox explores, over a directory on disk.
+ * `WorkspaceRepo`: the `Repo` the sandbox explores, a view over a `WorkspaceSource`
+ * (source.ts). `new WorkspaceRepo(rootDir, options)` is the one-folder-on-disk case;
+ * `new WorkspaceRepo(source, options)` takes any source: several folders
+ * (`MultiRootSource`), unsaved editor text (`OverlaySource`), the editor's own.
  *
- * Everything is lazy and then cached for the life of the instance (the workspace is a
- * snapshot for one run): nothing is touched by the constructor beyond checking that the
- * root is a directory; the first call that needs the listing walks the tree once.
- * Every file operation goes through the same gate (`resolveFile`): path normalised and
- * kept inside the root, file present in the listing (so .gitignore'd and excluded files
- * are as invisible to `read` as to `files`), and inside the subset for a sub-repo.
+ * The view owns what the REPL does with the text: globs, tree, clusters, summary, line
+ * ranges, subsets, grep orchestration (the source's search when it has one, the
+ * JavaScript grep otherwise, the JavaScript regex judging both) and the path guard. Every
+ * file operation goes through the same gate (`resolveFile`): path normalised and kept
+ * inside the workspace, not leading out through a link (asked of the source), present in
+ * the listing (so .gitignore'd and excluded files are as invisible to `read` as to
+ * `files`), and inside the subset for a sub-repo.
+ *
+ * Everything is lazy and then cached in a snapshot (snapshot.ts): nothing is touched by
+ * the constructor beyond the source's own checks; the first call that needs the listing
+ * walks the folders once. `subset` and `observe` views share the snapshot; `fresh()`
+ * starts a new one. Reads are reported to the view's read log, or to its observer for a
+ * view made by `observe()`.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type {
   ClustersOptions,
@@ -25,40 +34,37 @@ import type {
   TreeOptions,
 } from './types';
 import { RepoError } from './types';
-import { type RepoFs, nodeRepoFs } from './fsAccess';
+import type { WorkspaceSource } from './source';
+import { DiskSource, type DiskSourceOptions } from './diskSource';
 import { Snapshot, mapLimit } from './snapshot';
-import { normalizeRelPath, resolveInside } from './pathGuard';
+import { normalizeRelPath, relativeInside } from './pathGuard';
 import { comparePaths } from './pathOrder';
-import { compileGlobs, compileInclude, excludedDirNames, ripgrepGlobs } from './globMatch';
+import { compileGlobs, compileInclude, ripgrepGlobs } from './globMatch';
 import { hasBinaryExtension } from './binary';
 import { compilePattern } from './grepText';
-import { scanLines, splitLines, stripBom } from './lines';
+import { decodeUtf8, splitLines, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
-import { findRipgrep, ripgrepGrep } from './ripgrep';
+import { sourceGrep } from './sourceGrep';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { languageBreakdown } from './languages';
 import { formatBytes } from '../util/formatBytes';
-import { describe, nonNegativeInteger, optionsObject, positiveInteger } from './validate';
 
-export interface RepoOptions {
-  /** Display name; defaults to the root directory's name. */
+export { DEFAULT_EXCLUDE } from './diskSource';
+
+/** Options of the view, whatever its source. */
+export interface ViewOptions {
+  /** Display name; defaults to the folder's name, or "workspace" for several folders. */
   name?: string;
-  /** Globs (fast-glob syntax, relative to the root) never listed, read or searched. */
-  exclude?: string[];
-  /** Honour .gitignore files in the workspace (nested ones included). Default true. */
-  useGitignore?: boolean;
-  /** rg binary: a path, null to always use the JavaScript grep, undefined to use the bundled one if present. */
-  ripgrepPath?: string | null;
   /** Largest file a whole-file `read` returns (default 8 MiB); bigger files must be read by line range. */
   maxReadBytes?: number;
   /** Where read ranges are recorded; pass one to share a log between repos. */
   readLog?: ReadRecord[];
-  /** File-system access layer; tests wrap `nodeRepoFs` to observe what is read. */
-  fs?: RepoFs;
 }
 
-export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/.git/**'];
+/** `new WorkspaceRepo(rootDir, options)`: a `DiskSource` over `rootDir` and a view over it. */
+export interface RepoOptions extends DiskSourceOptions, ViewOptions {}
+
 export const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_RESULTS = 200;
 export const MAX_RESULTS_CAP = 5000;
@@ -67,198 +73,167 @@ export const TREE_MAX_ENTRIES = 200;
 export const DEFAULT_CLUSTER_CHARS = 100_000;
 const SUMMARY_TREE_ENTRIES = 40;
 const SUMMARY_LANGUAGES = 10;
+const MULTI_ROOT_NAME = 'workspace';
 
 export type GrepEngine = 'ripgrep' | 'js';
 
-/** Internal: what a subset view shares with the repo it came from. */
-const SHARED = Symbol('WorkspaceRepo.shared');
-interface Shared {
+/** Internal: what a derived view (subset, observe, fresh) is made of. */
+const VIEW = Symbol('WorkspaceRepo.view');
+interface ViewState {
+  source: WorkspaceSource;
   snapshot: Snapshot;
-  scope: Scope | null;
   name: string;
-  readLog: ReadRecord[];
-  options: RepoOptions;
+  /** Null for the whole workspace; set for a `subset` view. */
+  scope: Scope | null;
+  sink: ReadSink;
 }
 interface Scope {
   match(relPath: string): boolean;
   /** The include list, for error messages. */
   description: string;
 }
+/** Where a view's reads go: its log, and its observer when it was made by `observe()`. */
+interface ReadSink {
+  log: ReadRecord[];
+  onRead: ((record: ReadRecord) => void) | null;
+}
 
 export class WorkspaceRepo implements Repo {
   readonly name: string;
-  readonly root: string;
-  readonly readLog: ReadRecord[];
   /** Which engine answered the last `grep` call (null before the first). */
   lastGrepEngine: GrepEngine | null = null;
 
+  private readonly source: WorkspaceSource;
   private readonly snapshot: Snapshot;
-  private readonly options: RepoOptions;
-  /** Null for the whole workspace; set for a `subset` view. */
   private readonly scope: Scope | null;
-  private scopedFilesPromise: Promise<string[]> | undefined;
+  private readonly sink: ReadSink;
+  private scopedFilesPromise: Promise<readonly string[]> | undefined;
 
-  constructor(root: string, options: RepoOptions = {}) {
-    const shared = (options as { [SHARED]?: Shared })[SHARED];
-    if (shared !== undefined) {
-      this.root = shared.snapshot.root;
-      this.snapshot = shared.snapshot;
-      this.scope = shared.scope;
-      this.name = shared.name;
-      this.readLog = shared.readLog;
-      this.options = shared.options;
-      return;
-    }
-    this.options = options;
-    if (typeof root !== 'string' || root === '') {
-      throw new RepoError(`WorkspaceRepo needs the workspace root directory; got ${describe(root)}.`);
-    }
-    this.root = path.resolve(root);
-    let isDirectory = false;
-    try {
-      isDirectory = fs.statSync(this.root).isDirectory();
-    } catch {
-      // reported below
-    }
-    if (!isDirectory) throw new RepoError(`The workspace root "${this.root}" is not a directory.`);
-    const exclude = options.exclude ?? [...DEFAULT_EXCLUDE];
-    if (!Array.isArray(exclude) || exclude.some((g) => typeof g !== 'string')) {
-      throw new RepoError(`The exclude option must be an array of globs; got ${describe(exclude)}.`);
-    }
-    this.name = options.name ?? path.basename(this.root);
-    this.readLog = options.readLog ?? [];
-    this.scope = null;
-    this.snapshot = new Snapshot({
-      root: this.root,
-      exclude,
-      useGitignore: options.useGitignore ?? true,
-      maxReadBytes: positiveInteger(options.maxReadBytes, 'maxReadBytes', DEFAULT_MAX_READ_BYTES),
-      fs: options.fs ?? nodeRepoFs,
-      ripgrepPath: options.ripgrepPath === undefined ? findRipgrep() : options.ripgrepPath,
-    });
+  constructor(root: string, options?: RepoOptions);
+  constructor(source: WorkspaceSource, options?: ViewOptions);
+  constructor(where: string | WorkspaceSource, options: RepoOptions = {}) {
+    const state = (options as { [VIEW]?: ViewState })[VIEW] ?? initialState(where, options);
+    this.source = state.source;
+    this.snapshot = state.snapshot;
+    this.name = state.name;
+    this.scope = state.scope;
+    this.sink = state.sink;
+  }
+
+  /** Where the workspace is: the folder's root (the first folder's, with several; see `folders`). */
+  get root(): string {
+    return this.source.folders[0]!.root;
+  }
+
+  /** The folders, with the names their paths start with when there are several. */
+  get folders(): ReadonlyArray<{ name: string; root: string }> {
+    return this.source.folders;
+  }
+
+  get readLog(): ReadRecord[] {
+    return this.sink.log;
   }
 
   /** The rg binary grep will try, or null when it uses the JavaScript grep. */
   get ripgrepPath(): string | null {
-    return this.snapshot.ripgrepPath;
+    return this.source.ripgrepPath ?? null;
   }
 
-  async files(glob?: string | string[], options?: FilesOptions): Promise<string[]> {
-    const opts = optionsObject(options, 'files()');
-    const limit = positiveInteger(opts.limit, 'files() limit');
+  async files(glob?: string | readonly string[], options: FilesOptions = {}): Promise<string[]> {
     const selection = compileGlobs(glob, 'files()');
     const all = await this.scopedFiles();
     const selected = selection === null ? all.slice() : all.filter(selection.match);
-    return limit === undefined ? selected : selected.slice(0, limit);
+    return options.limit === undefined ? selected : selected.slice(0, options.limit);
   }
 
-  async read(file: string, options?: ReadOptions): Promise<string> {
-    const opts = optionsObject(options, 'read()');
-    const start = positiveInteger(opts.start, 'read() start (a 1-based line number)');
-    const end = positiveInteger(opts.end, 'read() end (a 1-based line number)');
+  async read(file: string, options: ReadOptions = {}): Promise<string> {
+    const { start, end } = options;
     if (start !== undefined && end !== undefined && start > end) {
       throw new RepoError(`read(): start (${start}) is after end (${end}); the range is inclusive, start <= end.`);
     }
-    const { rel, abs } = await this.resolveFile(file);
+    const rel = await this.resolveFile(file);
     const size = await this.snapshot.size(rel);
     if (await this.snapshot.isBinary(rel)) {
       return `[binary file ${rel}, ${size.toLocaleString('en-US')} bytes: not shown]`;
     }
-    const maxBytes = this.snapshot.settings.maxReadBytes;
+    const maxBytes = this.snapshot.maxReadBytes;
 
     if (start === undefined && end === undefined) {
-      if (size > maxBytes) {
+      const bytes = await this.snapshot.bytes(rel);
+      if (bytes === null) {
         throw new RepoError(
           `"${rel}" is ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} a whole-file read returns; ` +
             `read a line range instead, e.g. repo.read(${JSON.stringify(rel)}, { start: 1, end: 2000 }).`,
         );
       }
-      const text = (await this.snapshot.fs.readFile(abs)).toString('utf8');
+      const text = decodeUtf8(bytes);
       const lineCount = splitLines(text).length;
-      if (lineCount > 0) this.readLog.push({ path: rel, start: 1, end: lineCount, via: 'read' });
+      if (lineCount > 0) this.record(rel, 1, lineCount, 'read');
       return stripBom(text).replace(/\r\n/g, '\n');
     }
 
     const first = start ?? 1;
     const last = end ?? Number.POSITIVE_INFINITY;
-    let total: number;
-    let lines: string[];
-    if (size <= maxBytes) {
-      const all = splitLines((await this.snapshot.fs.readFile(abs)).toString('utf8'));
-      total = all.length;
-      lines = all.slice(first - 1, last);
-    } else {
-      // Too big to hold: stream to the range and stop there.
-      lines = [];
-      let bytes = 0;
-      const scan = await scanLines(this.snapshot.fs.createReadStream(abs), (line, n) => {
-        if (n >= first) {
-          lines.push(line);
-          bytes += line.length + 1;
-          if (bytes > maxBytes) {
-            throw new RepoError(
-              `Lines ${first}-${end ?? 'end'} of "${rel}" come to more than ${formatBytes(maxBytes)}; read a smaller range.`,
-            );
-          }
+    const lines: string[] = [];
+    let bytes = 0;
+    const streamed = size > maxBytes;
+    // Stops at the range's end; a file too big to hold is streamed, never held whole.
+    const scan = await this.snapshot.scan(rel, (line, n) => {
+      if (n >= first) {
+        lines.push(line);
+        bytes += line.length + 1;
+        if (streamed && bytes > maxBytes) {
+          throw new RepoError(
+            `Lines ${first}-${end ?? 'end'} of "${rel}" come to more than ${formatBytes(maxBytes)}; read a smaller range.`,
+          );
         }
-        return n < last;
-      });
-      total = scan.lines;
-    }
-    if (first > total) {
+      }
+      return n < last;
+    });
+    if (first > scan.lines) {
       throw new RepoError(
-        total === 0
+        scan.lines === 0
           ? `"${rel}" is empty (0 lines).`
-          : `Line ${first} is past the end of "${rel}", which has ${total.toLocaleString('en-US')} lines.`,
+          : `Line ${first} is past the end of "${rel}", which has ${scan.lines.toLocaleString('en-US')} lines.`,
       );
     }
-    const lastShown = first + lines.length - 1;
-    this.readLog.push({ path: rel, start: first, end: lastShown, via: 'read' });
+    this.record(rel, first, first + lines.length - 1, 'read');
     return lines.join('\n');
   }
 
-  async grep(pattern: string, options?: GrepOptions): Promise<GrepMatch[]> {
-    const opts = optionsObject(options, 'grep()');
-    if (opts.ignoreCase !== undefined && typeof opts.ignoreCase !== 'boolean') {
-      throw new RepoError(`grep() ignoreCase must be true or false; got ${describe(opts.ignoreCase)}.`);
-    }
-    const ignoreCase = opts.ignoreCase === true;
+  async grep(pattern: string, options: GrepOptions = {}): Promise<GrepMatch[]> {
+    const ignoreCase = options.ignoreCase === true;
     const re = compilePattern(pattern, ignoreCase);
-    const maxResults = Math.min(
-      positiveInteger(opts.maxResults, 'grep() maxResults', DEFAULT_MAX_RESULTS),
-      MAX_RESULTS_CAP,
-    );
-    const selection = compileGlobs(opts.glob, 'grep()');
+    const maxResults = Math.min(options.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
+    const selection = compileGlobs(options.glob, 'grep()');
     const listing = await this.snapshot.listing();
     // Symbolic links are not searched (their targets in the workspace are), nor files
     // binary by name; files binary by content are dropped as they are met.
     const files = (await this.scopedFiles()).filter(
-      (f) => (selection === null || selection.match(f)) && !listing.symlinks.has(f) && !hasBinaryExtension(f),
+      (f) => (selection === null || selection.match(f)) && !listing.links.has(f) && !hasBinaryExtension(f),
     );
 
     let matches: GrepMatch[] | null = null;
-    const rgPath = this.snapshot.ripgrepPath;
-    if (rgPath !== null && files.length > 0) {
+    const search = this.source.search;
+    if (search !== undefined && files.length > 0) {
       const narrow = this.scope !== null || selection !== null;
-      const result = await ripgrepGrep({
+      const result = await sourceGrep({
+        search,
         snapshot: this.snapshot,
         files,
         re,
         maxResults,
-        rgPath,
-        pattern,
-        ignoreCase,
-        useGitignore: this.snapshot.settings.useGitignore,
-        includeGlobs: ripgrepGlobs(selection),
-        excludeDirNames: excludedDirNames(this.snapshot.settings.exclude),
-        // A few candidates (a sub-repo, a narrow glob): name them instead of walking the tree.
-        paths: narrow && joinedLength(files) <= EXPLICIT_PATHS_CHARS ? files : null,
+        query: {
+          pattern,
+          ignoreCase,
+          includeGlobs: ripgrepGlobs(selection),
+          // A few candidates (a sub-repo, a narrow glob): name them instead of walking the tree.
+          paths: narrow && joinedLength(files) <= EXPLICIT_PATHS_CHARS ? files : null,
+        },
       });
       if (Array.isArray(result)) {
         matches = result;
         this.lastGrepEngine = 'ripgrep';
-      } else if (result.spawnFailed) {
-        this.snapshot.ripgrepPath = null; // it will not start next time either
       }
     }
     if (matches === null) {
@@ -266,16 +241,15 @@ export class WorkspaceRepo implements Repo {
       this.lastGrepEngine = 'js';
     }
     matches.sort((a, b) => comparePaths(a.path, b.path) || a.line - b.line);
-    for (const m of matches) this.readLog.push({ path: m.path, start: m.line, end: m.line, via: 'grep' });
+    for (const m of matches) this.record(m.path, m.line, m.line, 'grep');
     return matches;
   }
 
-  async tree(dir?: string, options?: TreeOptions): Promise<string> {
-    const opts = optionsObject(options, 'tree()');
-    const depth = nonNegativeInteger(opts.depth, 'tree() depth', DEFAULT_TREE_DEPTH);
-    const rel = dir === undefined ? '' : normalizeRelPath(dir, this.root);
+  async tree(dir?: string, options: TreeOptions = {}): Promise<string> {
+    const depth = options.depth ?? DEFAULT_TREE_DEPTH;
+    const rel = dir === undefined ? '' : this.normalize(dir);
     const files = await this.scopedFiles();
-    const node = dirTree(files, rel);
+    const node = dirTree(files, rel, this.wholeFolders());
     if (node === null) {
       if (rel === '') return `${this.name}/ (0 files)`;
       if (files.includes(rel)) {
@@ -293,13 +267,12 @@ export class WorkspaceRepo implements Repo {
   }
 
   async info(file: string): Promise<FileInfo> {
-    const { rel } = await this.resolveFile(file);
+    const rel = await this.resolveFile(file);
     return { path: rel, bytes: await this.snapshot.size(rel), binary: await this.snapshot.isBinary(rel) };
   }
 
-  async clusters(glob?: string | string[], options?: ClustersOptions): Promise<FileCluster[]> {
-    const opts = optionsObject(options, 'clusters()');
-    const maxChars = positiveInteger(opts.maxChars, 'clusters() maxChars', DEFAULT_CLUSTER_CHARS);
+  async clusters(glob?: string | readonly string[], options: ClustersOptions = {}): Promise<FileCluster[]> {
+    const maxChars = options.maxChars ?? DEFAULT_CLUSTER_CHARS;
     const selection = compileGlobs(glob, 'clusters()');
     const all = await this.scopedFiles();
     const files = selection === null ? all : all.filter(selection.match);
@@ -314,44 +287,56 @@ export class WorkspaceRepo implements Repo {
     const sizes = await mapLimit(files, 64, (f) => this.snapshot.size(f).catch(() => 0));
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
     const languages = languageBreakdown(files.map((p, i) => ({ path: p, bytes: sizes[i] })), SUMMARY_LANGUAGES);
-    const node = dirTree(files, '');
+    const node = dirTree(files, '', this.wholeFolders());
+    const note = this.source.folders.length > 1 ? '; every path starts with its folder name' : '';
     const topLevelTree =
       node === null
         ? `${this.name}/ (0 files)`
-        : renderTree(node, this.name, 2, SUMMARY_TREE_ENTRIES, 'use repo.tree() for more.').text;
-    return { name: this.name, fileCount: files.length, totalBytes, languages, topLevelTree };
+        : renderTree(node, this.name, 2, SUMMARY_TREE_ENTRIES, 'use repo.tree() for more.', note).text;
+    const folders = this.source.folders.map((f) => f.name);
+    return { name: this.name, folders, fileCount: files.length, totalBytes, languages, topLevelTree };
   }
 
-  subset(include: string[]): Repo {
+  subset(include: readonly string[]): WorkspaceRepo {
     const inner = compileInclude(include, 'subset()');
     const outer = this.scope;
-    const scope: Scope = {
-      match: outer === null ? inner : (p) => outer.match(p) && inner(p),
-      description: JSON.stringify(include) + (outer === null ? '' : ` within ${outer.description}`),
-    };
-    const shared: Shared = { snapshot: this.snapshot, scope, name: this.name, readLog: this.readLog, options: this.options };
-    return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
+    return this.derive({
+      scope: {
+        match: outer === null ? inner : (p) => outer.match(p) && inner(p),
+        description: JSON.stringify(include) + (outer === null ? '' : ` within ${outer.description}`),
+      },
+    });
   }
 
-  observe(onRead: (record: ReadRecord) => void): Repo {
-    const log: ReadRecord[] = [];
-    log.push = (...records: ReadRecord[]) => {
-      for (const r of records) onRead(r);
-      return 0;
-    };
-    const shared: Shared = { snapshot: this.snapshot, scope: this.scope, name: this.name, readLog: log, options: this.options };
-    return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
+  observe(onRead: (record: ReadRecord) => void): WorkspaceRepo {
+    return this.derive({ sink: { log: [], onRead } });
   }
 
-  fresh(): Repo {
-    const base = new WorkspaceRepo(this.root, { ...this.options, readLog: undefined });
-    if (this.scope === null) return base;
-    const shared: Shared = { snapshot: base.snapshot, scope: this.scope, name: this.name, readLog: base.readLog, options: this.options };
-    return new WorkspaceRepo(this.root, { [SHARED]: shared } as RepoOptions);
+  fresh(): WorkspaceRepo {
+    return this.derive({ snapshot: new Snapshot(this.source, this.snapshot.maxReadBytes) });
+  }
+
+  private derive(changes: Partial<ViewState>): WorkspaceRepo {
+    const state: ViewState = {
+      source: this.source,
+      snapshot: this.snapshot,
+      name: this.name,
+      scope: this.scope,
+      sink: this.sink,
+      ...changes,
+    };
+    return new WorkspaceRepo(this.source, { [VIEW]: state } as ViewOptions);
+  }
+
+  private record(file: string, start: number, end: number, via: ReadRecord['via']): void {
+    const record: ReadRecord = { path: file, start, end, via };
+    if (this.source.isUnsaved?.(file) === true) record.unsaved = true;
+    this.sink.log.push(record);
+    this.sink.onRead?.(record);
   }
 
   /** The listing, restricted to this view's subset. */
-  private scopedFiles(): Promise<string[]> {
+  private scopedFiles(): Promise<readonly string[]> {
     this.scopedFilesPromise ??= this.snapshot.listing().then(
       (listing) => (this.scope === null ? listing.files : listing.files.filter(this.scope.match)),
       (err: unknown) => {
@@ -362,47 +347,63 @@ export class WorkspaceRepo implements Repo {
     return this.scopedFilesPromise;
   }
 
+  /** The folders of a multi-root workspace, shown by tree() even when empty (not in a subset). */
+  private wholeFolders(): string[] {
+    return this.scope === null && this.source.folders.length > 1 ? this.source.folders.map((f) => f.name) : [];
+  }
+
   private where(): string {
     return this.scope === null ? 'the workspace' : `this sub-repo (files matching ${this.scope.description})`;
   }
 
+  /** A model-written path in listing form; an absolute path inside a folder gets its workspace form suggested. */
+  private normalize(file: string): string {
+    const folders = this.source.folders;
+    return normalizeRelPath(file, (absolute) => {
+      for (const folder of folders) {
+        const rel = relativeInside(folder.root, absolute);
+        if (rel !== null) return folders.length === 1 ? rel : rel === '' ? folder.name : `${folder.name}/${rel}`;
+      }
+      return null;
+    });
+  }
+
   /**
-   * The gate every file operation passes: returns the file's listing path (what caches
-   * and the read log use) and where to open it, or throws an error the model can act on.
+   * The gate every file operation passes: returns the file's listing path (what caches,
+   * reads and the read log use), or throws an error the model can act on.
    */
-  private async resolveFile(file: unknown): Promise<{ rel: string; abs: string }> {
-    const rel = normalizeRelPath(file, this.root);
+  private async resolveFile(file: string): Promise<string> {
+    const rel = this.normalize(file);
     if (rel === '') {
-      throw new RepoError(`${describe(file)} is the workspace root, not a file; use repo.tree() or repo.files() to see what it holds.`);
+      throw new RepoError(`${JSON.stringify(file)} is the workspace root, not a file; use repo.tree() or repo.files() to see what it holds.`);
     }
-    const realRoot = await this.snapshot.realRoot();
-    const { abs, realRel } = await resolveInside((p) => this.snapshot.fs.realpath(p), this.root, realRoot, rel);
+    const where = await this.source.locate(rel);
+    if (where.outside) {
+      throw new RepoError(
+        `Path "${rel}" leads outside the workspace through a symbolic link; only files inside the workspace root can be read.`,
+      );
+    }
     const listing = await this.snapshot.listing();
     // A path through a linked directory inside the workspace names its target's file.
-    const listed = listing.set.has(rel) ? rel : realRel !== null && listing.set.has(realRel) ? realRel : null;
-    if (listed === null) throw await this.notListedError(rel, abs);
+    const listed = listing.set.has(rel) ? rel : where.real !== null && listing.set.has(where.real) ? where.real : null;
+    if (listed === null) throw await this.notListedError(rel);
     if (this.scope !== null && !this.scope.match(listed) && !this.scope.match(rel)) {
       throw new RepoError(
         `"${rel}" is outside this sub-repo, which only holds the files matching ${this.scope.description}. ` +
           'Use repo.files() to list them.',
       );
     }
-    return { rel: listed, abs };
+    return listed;
   }
 
-  private async notListedError(rel: string, abs: string): Promise<RepoError> {
-    let stats: fs.Stats | null = null;
-    try {
-      stats = await this.snapshot.fs.stat(abs);
-    } catch {
-      // does not exist
-    }
-    if (stats?.isDirectory()) {
+  private async notListedError(rel: string): Promise<RepoError> {
+    const kind = await this.source.entryKind(rel);
+    if (kind === 'directory') {
       return new RepoError(
         `"${rel}" is a directory; use repo.tree(${JSON.stringify(rel)}) or repo.files(${JSON.stringify(`${rel}/**`)}) to see its files.`,
       );
     }
-    if (stats !== null) {
+    if (kind !== 'missing') {
       return new RepoError(
         `"${rel}" is excluded from the workspace (by .gitignore or the exclude settings), so it cannot be read.`,
       );
@@ -414,7 +415,19 @@ export class WorkspaceRepo implements Repo {
   }
 }
 
-/** Longest list of explicit file paths handed to rg (keeps well under command-line limits). */
+function initialState(where: string | WorkspaceSource, options: RepoOptions): ViewState {
+  const source = typeof where === 'string' ? new DiskSource(where, options) : where;
+  const folders = source.folders;
+  return {
+    source,
+    snapshot: new Snapshot(source, options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES),
+    name: options.name ?? (folders.length === 1 ? folders[0]!.name : MULTI_ROOT_NAME),
+    scope: null,
+    sink: { log: options.readLog ?? [], onRead: null },
+  };
+}
+
+/** Longest list of explicit file paths handed to the search (keeps well under command-line limits). */
 const EXPLICIT_PATHS_CHARS = 8000;
 
 function joinedLength(files: readonly string[]): number {

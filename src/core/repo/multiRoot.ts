@@ -1,0 +1,180 @@
+/**
+ * `MultiRootSource`: a workspace of several folders, each its own source (its own root,
+ * ignore rules, excludes and rg), seen as one.
+ *
+ * - Paths carry the folder's name as their first segment: "api/src/x.ts" is "src/x.ts" of
+ *   the folder named "api". (With a single folder there is no prefix; the view over a
+ *   lone `DiskSource` needs no `MultiRootSource` at all.)
+ * - Folder names that collide get a stable disambiguation: in the order the folders are
+ *   given, the first keeps its name and each later one gets the first free "name-2",
+ *   "name-3", … (a free name is one no folder has been given yet). Names that cannot be a
+ *   path segment ("", ".", "..", or with "/", "\\" or NUL) are made into one ("folder",
+ *   or those characters replaced by "_").
+ * - The listing is the folders' listings, prefixed, folder after folder in name order,
+ *   which is exactly `comparePaths` order of the prefixed paths (a name is a whole
+ *   segment). A search runs folder after folder in the same order, so records still come
+ *   in path order and the view's cut-off at `maxResults` is the one a single walk gives.
+ */
+import { comparePaths } from './pathOrder';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
+import { RepoError } from './types';
+
+interface Member {
+  name: string;
+  source: WorkspaceSource;
+}
+
+export class MultiRootSource implements WorkspaceSource {
+  readonly folders: readonly SourceFolder[];
+  /** In name order. */
+  private readonly members: readonly Member[];
+  private readonly byName: ReadonlyMap<string, Member>;
+
+  /** Each source must have exactly one folder. */
+  constructor(sources: readonly WorkspaceSource[]) {
+    if (sources.length < 2) throw new RepoError(`A multi-root workspace needs at least two folders; got ${sources.length}.`);
+    const names = uniqueNames(
+      sources.map((s) => {
+        if (s.folders.length !== 1) throw new RepoError(`Each folder of a multi-root workspace must be one folder; got one of ${s.folders.length}.`);
+        return s.folders[0]!.name;
+      }),
+    );
+    this.folders = sources.map((s, i) => ({ name: names[i]!, root: s.folders[0]!.root }));
+    this.members = sources.map((source, i) => ({ name: names[i]!, source })).sort((a, b) => comparePaths(a.name, b.name));
+    this.byName = new Map(this.members.map((m) => [m.name, m]));
+  }
+
+  get ripgrepPath(): string | null {
+    return this.members.map((m) => m.source.ripgrepPath ?? null).find((p) => p !== null) ?? null;
+  }
+
+  async list(): Promise<SourceListing> {
+    const listings = await Promise.all(this.members.map((m) => m.source.list()));
+    const files: string[] = [];
+    const links = new Set<string>();
+    listings.forEach((listing, i) => {
+      const prefix = `${this.members[i]!.name}/`;
+      for (const f of listing.files) files.push(prefix + f);
+      for (const f of listing.links) links.add(prefix + f);
+    });
+    return { files, links };
+  }
+
+  async locate(path: string): Promise<SourceLocation> {
+    const { member, rest } = this.route(path);
+    if (member === null) return { outside: false, real: null };
+    const where = await member.source.locate(rest);
+    return where.outside || where.real === null ? where : { outside: false, real: join(member.name, where.real) };
+  }
+
+  async entryKind(path: string): Promise<EntryKind> {
+    const { member, rest } = this.route(path);
+    if (member === null) return 'missing';
+    return member.source.entryKind(rest);
+  }
+
+  async size(path: string): Promise<number> {
+    const { source, rest } = this.member(path);
+    return source.size(rest);
+  }
+
+  async isBinary(path: string): Promise<boolean> {
+    const { source, rest } = this.member(path);
+    return source.isBinary(rest);
+  }
+
+  async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
+    const { source, rest } = this.member(path);
+    return source.readBytes(rest, maxBytes);
+  }
+
+  stream(path: string): AsyncIterable<Uint8Array | string> & { destroy(): void } {
+    const { source, rest } = this.member(path);
+    return source.stream(rest);
+  }
+
+  isUnsaved(path: string): boolean {
+    const { member, rest } = this.route(path);
+    return member?.source.isUnsaved?.(rest) === true;
+  }
+
+  /** Every folder's search, folder after folder; absent unless every folder has one. */
+  get search(): SourceSearch | undefined {
+    const searches = this.members.map((m) => m.source.search);
+    if (searches.some((s) => s === undefined)) return undefined;
+    return (query, onRecord) => this.searchAll(searches as SourceSearch[], query, onRecord);
+  }
+
+  private async searchAll(searches: readonly SourceSearch[], query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
+    // Explicit candidates go to their folders; a walk walks every folder.
+    const pathsOf = new Map<Member, string[]>();
+    if (query.paths !== null) {
+      for (const p of query.paths) {
+        const { member, rest } = this.route(p);
+        if (member === null) continue;
+        const list = pathsOf.get(member) ?? [];
+        list.push(rest);
+        pathsOf.set(member, list);
+      }
+    }
+    for (const [i, member] of this.members.entries()) {
+      if (query.paths !== null && !pathsOf.has(member)) continue;
+      let stopped = false;
+      const prefix = `${member.name}/`;
+      const outcome = await searches[i]!(
+        { ...query, paths: query.paths === null ? null : pathsOf.get(member)! },
+        async (record) => {
+          const go = await onRecord({ ...record, path: prefix + record.path });
+          if (!go) stopped = true;
+          return go;
+        },
+      );
+      if (!outcome.ok || stopped) return outcome;
+    }
+    return { ok: true };
+  }
+
+  /** The folder a path is in and the path inside it; null when its first segment names no folder. */
+  private route(path: string): { member: Member | null; rest: string } {
+    const slash = path.indexOf('/');
+    const name = slash === -1 ? path : path.slice(0, slash);
+    return { member: this.byName.get(name) ?? null, rest: slash === -1 ? '' : path.slice(slash + 1) };
+  }
+
+  /** For listed paths, which always name a folder. */
+  private member(path: string): { source: WorkspaceSource; rest: string } {
+    const { member, rest } = this.route(path);
+    if (member === null) throw new RepoError(`No folder holds "${path}".`);
+    return { source: member.source, rest };
+  }
+}
+
+function join(name: string, rest: string): string {
+  return rest === '' ? name : `${name}/${rest}`;
+}
+
+/** Folder names as distinct path segments, in the given order (see the file comment). */
+export function uniqueNames(wanted: readonly string[]): string[] {
+  const segment = (name: string): string => {
+    const cleaned = name.replace(/[/\\\0]/g, '_');
+    return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'folder' : cleaned;
+  };
+  const base = wanted.map(segment);
+  const taken = new Set<string>();
+  const given = new Set(base);
+  return base.map((name) => {
+    if (!taken.has(name)) {
+      taken.add(name);
+      return name;
+    }
+    let k = 2;
+    while (taken.has(`${name}-${k}`) || given.has(`${name}-${k}`)) k++;
+    taken.add(`${name}-${k}`);
+    return `${name}-${k}`;
+  });
+}
+
+/** The workspace of these folder sources: the one source itself for one folder (no path prefix), else a `MultiRootSource`. */
+export function workspaceOf(folders: readonly WorkspaceSource[]): WorkspaceSource {
+  return folders.length === 1 ? folders[0]! : new MultiRootSource(folders);
+}

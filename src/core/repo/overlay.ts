@@ -1,0 +1,136 @@
+/**
+ * `OverlaySource`: unsaved editor text over another source. For the paths it has text
+ * for, reads, sizes, the binary test and grep answer from that text instead of the base
+ * (the file on disk); everything else goes to the base.
+ *
+ * - Paths are the base's listing paths (with the folder prefix in a multi-root base; or
+ *   wrap each folder's source before combining them, with folder-relative paths).
+ * - The overlay never changes what is listed: the base's ignore rules, excludes and path
+ *   guard decide, as for saved files. Text for a path the base does not list (an
+ *   untitled document given a path, a file deleted on disk while its editor still holds
+ *   changes, or an excluded file) is ignored: it is neither listed nor readable. So
+ *   unsaved text can never make an excluded or outside path visible.
+ * - The text is read live from `texts` at each call (a `Map` works, or the editor's own
+ *   view of its dirty documents), like the disk, which may also change under a run; the
+ *   view's snapshot caches sizes and line counts as it does for files.
+ * - grep: the base's search (ripgrep) searches the rest, its lines for overlaid files are
+ *   dropped, and every line of each overlaid file is offered instead, merged in path
+ *   order; the view's JavaScript regex judges them like any other line, so both grep
+ *   engines give the same matches. Reads and grep hits of overlaid files are recorded
+ *   with `unsaved: true`.
+ */
+import { comparePaths } from './pathOrder';
+import { decodeUtf8, splitLines } from './lines';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
+import { hasBinaryExtension, looksBinary } from './binary';
+
+/** Unsaved text by path; a `Map<string, string>` is one. */
+export interface UnsavedTexts {
+  get(path: string): string | undefined;
+  keys(): Iterable<string>;
+}
+
+export class OverlaySource implements WorkspaceSource {
+  constructor(
+    readonly base: WorkspaceSource,
+    private readonly texts: UnsavedTexts,
+  ) {}
+
+  get folders(): readonly SourceFolder[] {
+    return this.base.folders;
+  }
+
+  get ripgrepPath(): string | null {
+    return this.base.ripgrepPath ?? null;
+  }
+
+  list(): Promise<SourceListing> {
+    return this.base.list();
+  }
+
+  locate(path: string): Promise<SourceLocation> {
+    return this.base.locate(path);
+  }
+
+  entryKind(path: string): Promise<EntryKind> {
+    return this.base.entryKind(path);
+  }
+
+  isUnsaved(path: string): boolean {
+    return this.texts.get(path) !== undefined || this.base.isUnsaved?.(path) === true;
+  }
+
+  async size(path: string): Promise<number> {
+    const bytes = this.bytesOf(path);
+    return bytes === null ? this.base.size(path) : bytes.length;
+  }
+
+  async isBinary(path: string): Promise<boolean> {
+    const bytes = this.bytesOf(path);
+    return bytes === null ? this.base.isBinary(path) : hasBinaryExtension(path) || looksBinary(bytes);
+  }
+
+  async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
+    const bytes = this.bytesOf(path);
+    if (bytes === null) return this.base.readBytes(path, maxBytes);
+    return bytes.length > maxBytes ? null : bytes;
+  }
+
+  stream(path: string): AsyncIterable<Uint8Array | string> & { destroy(): void } {
+    const bytes = this.bytesOf(path);
+    if (bytes === null) return this.base.stream(path);
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield bytes;
+      },
+      destroy() {},
+    };
+  }
+
+  /** The base's search with the unsaved text merged in; absent when the base has none. */
+  get search(): SourceSearch | undefined {
+    const base = this.base.search;
+    return base === undefined ? undefined : (query, onRecord) => this.searchOver(base, query, onRecord);
+  }
+
+  private async searchOver(base: SourceSearch, query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
+    const overlaid = new Set<string>();
+    for (const p of query.paths ?? this.texts.keys()) if (this.texts.get(p) !== undefined) overlaid.add(p);
+    const pending = [...overlaid].sort(comparePaths);
+    let stopped = false;
+
+    // Offers every line of the overlaid files that sort before `until` (all when null).
+    const flush = async (until: string | null): Promise<boolean> => {
+      while (pending.length > 0 && (until === null || comparePaths(pending[0]!, until) < 0)) {
+        const path = pending.shift()!;
+        const lines = splitLines(decodeUtf8(this.bytesOf(path) ?? Buffer.alloc(0)));
+        for (let i = 0; i < lines.length; i++) {
+          if (!(await onRecord({ path, line: i + 1, text: lines[i]!, cut: false }))) return false;
+        }
+      }
+      return true;
+    };
+
+    const rest = query.paths === null ? null : query.paths.filter((p) => !overlaid.has(p));
+    if (rest === null || rest.length > 0) {
+      const outcome = await base({ ...query, paths: rest }, async (record) => {
+        if (overlaid.has(record.path)) return true; // its disk text; the unsaved text is offered instead
+        if (!(await flush(record.path))) {
+          stopped = true;
+          return false;
+        }
+        const go = await onRecord(record);
+        if (!go) stopped = true;
+        return go;
+      });
+      if (!outcome.ok || stopped) return outcome;
+    }
+    await flush(null);
+    return { ok: true };
+  }
+
+  private bytesOf(path: string): Buffer | null {
+    const text = this.texts.get(path);
+    return text === undefined ? null : Buffer.from(text, 'utf8');
+  }
+}

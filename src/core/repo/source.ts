@@ -1,0 +1,123 @@
+/**
+ * Where the workspace's text comes from, as opposed to what the REPL does with it.
+ *
+ * A `WorkspaceSource` answers for one or more folders: what is listed, how big a file is,
+ * whether it is binary, its bytes, and (optionally) a fast line search. It knows nothing
+ * of globs, subsets, trees, read logs or the messages the model reads: that is the view,
+ * `WorkspaceRepo`, which owns the path guard (normalisation, listing membership, scope),
+ * caches per snapshot, and makes the JavaScript regex the judge of every grep match.
+ *
+ * Implementations here: `DiskSource` (one folder on disk: .gitignore, excludes, the
+ * realpath guard, ripgrep), `MultiRootSource` (several folder sources, each path prefixed
+ * with its folder's name) and `OverlaySource` (unsaved editor text over any source). The
+ * editor's own source (honouring `files.exclude`, its bundled rg, `vscode.workspace.fs`)
+ * plugs in through the same interface.
+ *
+ * Paths in and out are the source's listing paths: relative, "/"-separated, already
+ * normalised by the view (never "", never absolute, never climbing with ".."). A source
+ * with more than one folder prefixes every path with the folder's name ("api/src/x.ts");
+ * a source with one folder does not.
+ *
+ * The view only asks about paths it has checked: `size`, `isBinary`, `readBytes` and
+ * `stream` are called with listed paths only; `locate` and `entryKind` with any
+ * normalised path. Contents are read only through `isBinary`, `readBytes`, `stream` and
+ * `search`, so a source that opens each file once (with O_NOFOLLOW, fstat-checking the
+ * handle) can do so entirely behind these methods.
+ */
+
+export interface SourceFolder {
+  /** Display name; with several folders, the first segment of every path in that folder. */
+  readonly name: string;
+  /** Where the folder is (an absolute directory for a disk source); used for messages and hints. */
+  readonly root: string;
+}
+
+export interface SourceListing {
+  /** Every listed file, in `comparePaths` order. */
+  readonly files: readonly string[];
+  /**
+   * Listed files grep does not search: symbolic links to files inside the workspace
+   * (ripgrep does not follow them; their targets are searched under their own paths).
+   */
+  readonly links: ReadonlySet<string>;
+}
+
+/** Where a path leads once symbolic links are followed. */
+export type SourceLocation =
+  /** Through a symbolic link (the entry itself or a directory on the way) out of its folder. */
+  | { readonly outside: true }
+  /** Inside; `real` is the path with links resolved, or null when nothing exists there. */
+  | { readonly outside: false; readonly real: string | null };
+
+/** What is at a path, following links: enough for the view to explain why it is not listed. */
+export type EntryKind = 'file' | 'directory' | 'special' | 'missing';
+
+export interface SearchQuery {
+  /** The regex source; the source's engine may read it in its own dialect (the view re-checks every line). */
+  readonly pattern: string;
+  readonly ignoreCase: boolean;
+  /**
+   * File-name globs (`*.ts`, `*.{ts,js}`) that select a superset of the candidates, or
+   * null; only ever a hint that narrows the walk.
+   */
+  readonly includeGlobs: readonly string[] | null;
+  /** Search exactly these listed files, in this order, instead of walking; or null to walk. */
+  readonly paths: readonly string[] | null;
+}
+
+export interface SearchRecord {
+  /** Listing path of the file. */
+  readonly path: string;
+  /** 1-based line number. */
+  readonly line: number;
+  /** The line without its terminator; when `cut`, only its start. */
+  readonly text: string;
+  /** The engine cut a long line short; the view re-reads the line when it needs the rest. */
+  readonly cut: boolean;
+}
+
+export type SourceSearch = (query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>) => Promise<SearchOutcome>;
+
+export type SearchOutcome =
+  | { readonly ok: true }
+  /** The engine failed (it did not start, or refused the pattern); the view then uses its JavaScript grep. */
+  | { readonly ok: false; readonly reason: string };
+
+export interface WorkspaceSource {
+  readonly folders: readonly SourceFolder[];
+
+  /** Walks the folders. Reads no file contents beyond ignore files. Called once per view snapshot. */
+  list(): Promise<SourceListing>;
+
+  /** Where `path` really is; refused as outside when a symbolic link leads out of its folder. */
+  locate(path: string): Promise<SourceLocation>;
+
+  /** What is at `path` (following links); asked only for paths that are not listed. */
+  entryKind(path: string): Promise<EntryKind>;
+
+  /** Size in bytes (of the target, for a symbolic link). */
+  size(path: string): Promise<number>;
+
+  /** Binary by the rule in binary.ts (extension, or a NUL byte in the first 8 KiB); reads at most 8 KiB. */
+  isBinary(path: string): Promise<boolean>;
+
+  /** The whole contents, or null when the file holds more than `maxBytes` (then the view streams it). */
+  readBytes(path: string, maxBytes: number): Promise<Uint8Array | null>;
+
+  /** The contents as a stream, for files too large to hold; `destroy()` stops reading. */
+  stream(path: string): AsyncIterable<Uint8Array | string> & { destroy(): void };
+
+  /**
+   * Fast line search (ripgrep), present only while the source can run one. Feeds candidate
+   * lines to `onRecord` in path order, one at a time; `onRecord` resolves false to stop.
+   * Records are candidates only: the view filters them with the listing and the
+   * JavaScript regex. Absent: the view's JavaScript grep.
+   */
+  readonly search?: SourceSearch;
+
+  /** True when `path` is answered from unsaved editor text rather than the file. Absent: never. */
+  isUnsaved?(path: string): boolean;
+
+  /** For diagnostics: the rg binary `search` runs, or null when it has none (or it failed to start). */
+  readonly ripgrepPath?: string | null;
+}
