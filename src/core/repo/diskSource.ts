@@ -120,6 +120,10 @@ export class DiskSource implements WorkspaceSource {
   private readonly runRipgrep = async (query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> => {
     const rgPath = this.rg;
     if (rgPath === null) return { ok: false, reason: 'rg failed to start' };
+    const under = query.paths === null ? (query.under ?? null) : null;
+    // A walk below the root misses the root's .gitignore (rg reads none above its paths): pass it.
+    const rootIgnoreFile =
+      under !== null && this.useGitignore && (await this.fs.stat(this.abs('.gitignore')).then((s) => s.isFile(), () => false)) ? '.gitignore' : null;
     const args = ripgrepArgs({
       pattern: query.pattern,
       ignoreCase: query.ignoreCase,
@@ -127,9 +131,15 @@ export class DiskSource implements WorkspaceSource {
       includeGlobs: query.includeGlobs,
       excludeDirNames: excludedDirNames(this.exclude),
       paths: query.paths,
+      under,
+      rootIgnoreFile,
     });
-    const outcome = await runRipgrep(rgPath, args, this.root, (r) =>
-      onRecord({ path: r.path, line: r.line, text: r.cut ? r.text.slice(0, -CUT_MARKER.length) : r.text, cut: r.cut }),
+    const outcome = await runRipgrep(
+      rgPath,
+      args,
+      this.root,
+      (r) => onRecord({ path: r.path, line: r.line, text: r.cut ? r.text.slice(0, -CUT_MARKER.length) : r.text, cut: r.cut }),
+      { signal: query.signal },
     );
     if (outcome.ok) return outcome;
     if (outcome.spawnFailed) this.rg = null; // it will not start next time either: no search from now on

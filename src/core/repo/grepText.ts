@@ -12,8 +12,12 @@ export const MAX_MATCH_CHARS = 300;
 /** Characters kept before the match when a long line is windowed. */
 export const MATCH_CONTEXT_BEFORE = 100;
 
-/** The grep pattern as a JavaScript regex (its type is checked at the sandbox boundary). */
-export function compilePattern(pattern: string, ignoreCase: boolean): RegExp {
+/**
+ * Refuses, before anything runs, the shapes known to backtrack exponentially, with advice.
+ * This is advice for the model, not the host's safety: patterns only ever run in the grep
+ * worker, under a deadline (grepWorkerPool.ts), whatever they look like.
+ */
+export function refuseRiskyPattern(pattern: string): void {
   const risky = exponentialBacktracking(pattern);
   if (risky !== null) {
     throw new RepoError(
@@ -21,14 +25,19 @@ export function compilePattern(pattern: string, ignoreCase: boolean): RegExp {
         'exponential time on some lines. Rewrite it without the nested repetition (e.g. "a+" for "(a+)+", "[ab]*" for "(a|b)*"), or run simpler greps.',
     );
   }
-  try {
-    return new RegExp(pattern, ignoreCase ? 'i' : '');
-  } catch (err) {
-    const hint = /^\/.*\/[a-z]*$/.test(pattern)
-      ? ' Pass the source without slashes or flags, e.g. "foo\\\\d+" and { ignoreCase: true }.'
-      : '';
-    throw new RepoError(`Invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}.${hint}`);
-  }
+}
+
+/** The message for a pattern the JavaScript regex parser refused with `reason`. */
+export function invalidPatternMessage(pattern: string, reason: string): string {
+  // Linear: one anchored scan for the slashes of a regex literal.
+  const literal = pattern.length >= 2 && pattern.startsWith('/') && /\/[a-z]*$/.test(pattern.slice(1));
+  const hint = literal ? ' Pass the source without slashes or flags, e.g. "foo\\\\d+" and { ignoreCase: true }.' : '';
+  return `Invalid regular expression ${JSON.stringify(pattern)}: ${reason}.${hint}`;
+}
+
+/** The guest's regex, compiled (in the grep worker: never on the host thread). */
+export function compileRegex(pattern: string, flags: string): RegExp {
+  return new RegExp(pattern, flags);
 }
 
 /**

@@ -14,6 +14,8 @@
  *   which is exactly `comparePaths` order of the prefixed paths (a name is a whole
  *   segment). A search runs folder after folder in the same order, so records still come
  *   in path order and the view's cut-off at `maxResults` is the one a single walk gives.
+ *   A part of a partitioned search (`under`) goes to the folders it names, in the same
+ *   order; the cancellation signal goes to each folder's search.
  */
 import { comparePaths } from './pathOrder';
 import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
@@ -106,29 +108,35 @@ export class MultiRootSource implements WorkspaceSource {
   }
 
   private async searchAll(searches: readonly SourceSearch[], query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
-    // Explicit candidates go to their folders; a walk walks every folder.
-    const pathsOf = new Map<Member, string[]>();
-    if (query.paths !== null) {
-      for (const p of query.paths) {
+    // Explicit candidates, or the parts of a partitioned walk, go to their folders; a
+    // whole walk walks every folder. A part naming a folder itself walks all of it.
+    const narrowed = query.paths ?? query.under ?? null;
+    const routed = new Map<Member, { list: string[]; whole: boolean }>();
+    if (narrowed !== null) {
+      for (const p of narrowed) {
         const { member, rest } = this.route(p);
         if (member === null) continue;
-        const list = pathsOf.get(member) ?? [];
-        list.push(rest);
-        pathsOf.set(member, list);
+        const entry = routed.get(member) ?? { list: [], whole: false };
+        if (rest === '') entry.whole = true;
+        else entry.list.push(rest);
+        routed.set(member, entry);
       }
     }
     for (const [i, member] of this.members.entries()) {
-      if (query.paths !== null && !pathsOf.has(member)) continue;
+      const entry = routed.get(member);
+      if (narrowed !== null && entry === undefined) continue;
+      if (query.signal?.aborted) return { ok: false, reason: 'cancelled' };
       let stopped = false;
       const prefix = `${member.name}/`;
-      const outcome = await searches[i]!(
-        { ...query, paths: query.paths === null ? null : pathsOf.get(member)! },
-        async (record) => {
-          const go = await onRecord({ ...record, path: prefix + record.path });
-          if (!go) stopped = true;
-          return go;
-        },
-      );
+      const own: SearchQuery =
+        query.paths !== null
+          ? { ...query, paths: entry!.list }
+          : { ...query, under: entry === undefined || entry.whole ? null : entry.list };
+      const outcome = await searches[i]!(own, async (record) => {
+        const go = await onRecord({ ...record, path: prefix + record.path });
+        if (!go) stopped = true;
+        return go;
+      });
       if (!outcome.ok || stopped) return outcome;
     }
     return { ok: true };

@@ -15,8 +15,8 @@
  *   view's snapshot caches sizes and line counts as it does for files.
  * - grep: the base's search (ripgrep) searches the rest, its lines for overlaid files are
  *   dropped, and every line of each overlaid file is offered instead, merged in path
- *   order; the view's JavaScript regex judges them like any other line, so both grep
- *   engines give the same matches. Reads and grep hits of overlaid files are recorded
+ *   order; the view's JavaScript regex judges them like any other line (in the grep
+ *   worker, off the host thread), so both grep engines give the same matches. Reads and grep hits of overlaid files are recorded
  *   with `unsaved: true`.
  */
 import { comparePaths } from './pathOrder';
@@ -95,7 +95,10 @@ export class OverlaySource implements WorkspaceSource {
 
   private async searchOver(base: SourceSearch, query: SearchQuery, onRecord: (record: SearchRecord) => Promise<boolean>): Promise<SearchOutcome> {
     const overlaid = new Set<string>();
-    for (const p of query.paths ?? this.texts.keys()) if (this.texts.get(p) !== undefined) overlaid.add(p);
+    // A part of a partitioned walk offers only the unsaved files below its directories.
+    const under = query.paths === null ? (query.under ?? null) : null;
+    const inPart = (p: string): boolean => under === null || under.some((u) => p === u || p.startsWith(`${u}/`));
+    for (const p of query.paths ?? this.texts.keys()) if (this.texts.get(p) !== undefined && inPart(p)) overlaid.add(p);
     const pending = [...overlaid].sort(comparePaths);
     let stopped = false;
 
@@ -105,7 +108,7 @@ export class OverlaySource implements WorkspaceSource {
         const path = pending.shift()!;
         const lines = splitLines(decodeUtf8(this.bytesOf(path) ?? Buffer.alloc(0)));
         for (let i = 0; i < lines.length; i++) {
-          if (!(await onRecord({ path, line: i + 1, text: lines[i]!, cut: false }))) return false;
+          if (query.signal?.aborted || !(await onRecord({ path, line: i + 1, text: lines[i]!, cut: false }))) return false;
         }
       }
       return true;

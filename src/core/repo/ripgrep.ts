@@ -9,25 +9,42 @@
  * pure-JS grep applies, so both engines return exactly the same matches. To that end rg
  * is told to
  *   - honour only the .gitignore files inside the workspace (`--no-require-git`,
- *     `--no-ignore-parent/-global/-dot/-exclude`), like the listing;
+ *     `--no-ignore-parent/-global/-dot/-exclude`), like the listing; when it walks only
+ *     some directories below the root (`under`, one part of a partitioned search), the
+ *     root's .gitignore is given with `--ignore-file` (rg resolves its rules against the
+ *     working directory, the root), and the view never splits a directory that has a
+ *     .gitignore of its own, so no rule that applies is lost;
  *   - search hidden files, and symlinked files as little as the listing's grep does
  *     (rg never follows links without -L);
  *   - search every file as text (`--text`, `--encoding none`) and let the listing's
  *     binary test decide, since rg's own binary detection differs from it;
  *   - treat CRLF as a line end (`--crlf`), as lines.ts does;
- *   - print files in path order (`--sort path`, which also makes rg single-threaded), so
- *     that stopping at `maxResults` keeps the same first matches the JS grep keeps.
+ *   - print files in path order (`--sort path`, which also makes one rg process
+ *     single-threaded), so that stopping at `maxResults` keeps the same first matches the
+ *     JS grep keeps. The view gets its parallelism by running several such processes over
+ *     consecutive parts of the tree (sourceGrep.ts).
  * Lines longer than `--max-columns` come back cut; the view re-reads those from the file.
+ *
+ * Output is framed with `--null`: `path NUL line ":" text "\n"`. A path may hold any byte
+ * but NUL (a newline too), a line any byte but a newline, so the parser reads the path up
+ * to its NUL first and only then the rest up to the newline: a file named "x\na.ts" is
+ * that file, never a match in "a.ts".
+ *
+ * At most `ripgrepProcessLimit()` rg processes run at once in this process, whoever starts
+ * them (a guest's `Promise.all` of hundreds of greps queues here); each is killed
+ * (SIGKILL: nothing to clean up, and it also ends a stopped process) when its search is
+ * cancelled, and the search resolves only once the process has exited.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import { BINARY_EXTENSIONS } from './binary';
 import { windowFromPreview } from './grepText';
 import { stripCr } from './lines';
 
 export const CUT_MARKER = ' [... omitted end of long line]';
-/** Parsed output lines waiting to be checked before rg's stdout is paused. */
-const HIGH_WATER = 2000;
-const LOW_WATER = 200;
+/** Bytes of parsed output waiting to be checked before rg's stdout is paused (and resumed below LOW_WATER). */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const LOW_WATER_BYTES = 512 * 1024;
 
 export interface RipgrepQuery {
   pattern: string;
@@ -43,6 +60,13 @@ export interface RipgrepQuery {
    * is right: they are the already-filtered candidates.
    */
   paths: readonly string[] | null;
+  /**
+   * Walk only these directories (and search these files) instead of the whole folder, in
+   * this order; null walks everything. Ignored when `paths` is given.
+   */
+  under?: readonly string[] | null;
+  /** The root's .gitignore, relative to the root, to pass with `--ignore-file` when `under` is walked; else null. */
+  rootIgnoreFile?: string | null;
 }
 
 export function ripgrepArgs(query: RipgrepQuery): string[] {
@@ -78,7 +102,9 @@ export function ripgrepArgs(query: RipgrepQuery): string[] {
   for (const glob of query.includeGlobs ?? []) args.push('-g', glob);
   for (const name of query.excludeDirNames) args.push('-g', `!${name}/`);
   args.push('-g', `!*.{${[...BINARY_EXTENSIONS].join(',')}}`);
-  args.push('-e', query.pattern, '--', '.');
+  const under = query.under ?? null;
+  if (under !== null && query.useGitignore && query.rootIgnoreFile) args.push('--ignore-file', query.rootIgnoreFile);
+  args.push('-e', query.pattern, '--', ...(under ?? ['.']));
   return args;
 }
 
@@ -90,41 +116,142 @@ export interface RipgrepRecord {
   cut: boolean;
 }
 
-export type RipgrepFailure = { ok: false; reason: string; spawnFailed: boolean };
+export type RipgrepFailure = { ok: false; reason: string; spawnFailed: boolean; cancelled?: boolean };
 export type RipgrepOutcome = { ok: true } | RipgrepFailure;
 
+// ---- processes: the cap, and who is running -------------------------------------------
+
+/** How many rg processes may run at once in this process: one per core, at least 2, at most 8. */
+export function ripgrepProcessLimit(): number {
+  return slots.capacity;
+}
+
+/** FIFO slots with cancellable waits. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(readonly capacity: number) {}
+
+  /** Resolves true once a slot is held, or false when `signal` aborts first. */
+  acquire(signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    if (this.active < this.capacity) {
+      this.active++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.active++;
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(false);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    this.active--;
+    this.waiting.shift()?.();
+  }
+}
+
+const slots = new Slots(Math.max(2, Math.min(8, os.availableParallelism())));
+const live = new Set<number>();
+const spawnObservers = new Set<(pid: number) => void>();
+let peakLive = 0;
+
 /**
- * Runs rg and feeds each output line to `onRecord`, one at a time and in order;
- * `onRecord` resolves false to stop, which kills rg. Never rejects: a failure (rg
- * missing, not runnable, pattern rejected) resolves `{ ok: false }` so the caller can
- * fall back.
+ * The rg processes this module has started and not yet seen exit, for tests and
+ * diagnostics: their pids, the most that ran at once, and a hook called synchronously
+ * right after each spawn (returns the function that removes it).
  */
-export function runRipgrep(
+export const ripgrepProcesses = {
+  get live(): ReadonlySet<number> {
+    return live;
+  },
+  get peak(): number {
+    return peakLive;
+  },
+  resetPeak(): void {
+    peakLive = live.size;
+  },
+  onSpawn(observer: (pid: number) => void): () => void {
+    spawnObservers.add(observer);
+    return () => spawnObservers.delete(observer);
+  },
+};
+
+// ---- running one search ----------------------------------------------------------------
+
+export interface RunRipgrepOptions {
+  /** Aborting kills rg (or stops waiting for a process slot); the outcome is then `cancelled`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs rg and feeds each output record to `onRecord`, one at a time and in order;
+ * `onRecord` resolves false to stop, which kills rg. Waits for a process slot first.
+ * Never rejects: a failure (rg missing, not runnable, pattern rejected, cancelled)
+ * resolves `{ ok: false }` so the caller can fall back; it resolves only after rg exited.
+ */
+export async function runRipgrep(
   rgPath: string,
   args: string[],
   cwd: string,
   onRecord: (record: RipgrepRecord) => Promise<boolean>,
+  options: RunRipgrepOptions = {},
+): Promise<RipgrepOutcome> {
+  const { signal } = options;
+  if (!(await slots.acquire(signal))) return { ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true };
+  try {
+    return await runHoldingSlot(rgPath, args, cwd, onRecord, signal);
+  } finally {
+    slots.release();
+  }
+}
+
+function runHoldingSlot(
+  rgPath: string,
+  args: string[],
+  cwd: string,
+  onRecord: (record: RipgrepRecord) => Promise<boolean>,
+  signal: AbortSignal | undefined,
 ): Promise<RipgrepOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: RipgrepOutcome): void => {
       if (!settled) {
         settled = true;
+        signal?.removeEventListener('abort', onAbort);
         resolve(outcome);
       }
     };
-    let child: ReturnType<typeof spawn>;
+    let child: ChildProcess;
     try {
       child = spawn(rgPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     } catch (err) {
       settle({ ok: false, reason: (err as Error).message, spawnFailed: true });
       return;
     }
+    const pid = child.pid;
+    if (pid !== undefined) {
+      live.add(pid);
+      peakLive = Math.max(peakLive, live.size);
+      for (const observer of spawnObservers) observer(pid);
+    }
     const stdout = child.stdout!;
-    const queue: Buffer[] = [];
-    let partial: Buffer[] = [];
+    const parser = new RecordParser();
+    const queue: RipgrepRecord[] = [];
+    let queuedBytes = 0;
     let consuming = false;
     let stopped = false;
+    let cancelled = false;
     let closed = false;
     let records = 0;
     let stderr = '';
@@ -135,13 +262,23 @@ export function runRipgrep(
     const stop = (): void => {
       stopped = true;
       queue.length = 0;
-      child.kill();
+      queuedBytes = 0;
+      child.kill('SIGKILL');
       stdout.resume(); // a paused pipe would keep 'close' from ever firing
     };
+    const onAbort = (): void => {
+      cancelled = true;
+      stop();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
 
     const finish = (): void => {
       if (!closed || consuming || (queue.length > 0 && !stopped)) return;
-      if (consumerError !== null) {
+      if (pid !== undefined) live.delete(pid);
+      if (cancelled) {
+        settle({ ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true });
+      } else if (consumerError !== null) {
         settle({ ok: false, reason: String(consumerError), spawnFailed: false });
       } else if (spawnError !== null && records === 0) {
         settle({ ok: false, reason: spawnError.message, spawnFailed: true });
@@ -158,10 +295,11 @@ export function runRipgrep(
       consuming = true;
       try {
         while (queue.length > 0 && !stopped) {
-          const record = parseRecord(queue.shift()!);
+          const record = queue.shift()!;
+          queuedBytes -= record.text.length + record.path.length;
           records++;
-          if (record !== null && !(await onRecord(record))) stop();
-          else if (queue.length < LOW_WATER && stdout.isPaused()) stdout.resume();
+          if (!(await onRecord(record))) stop();
+          else if (queuedBytes < LOW_WATER_BYTES && stdout.isPaused()) stdout.resume();
         }
       } catch (err) {
         consumerError = err;
@@ -182,37 +320,89 @@ export function runRipgrep(
     });
     stdout.on('data', (chunk: Buffer) => {
       if (stopped) return;
-      let from = 0;
-      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
-        partial.push(chunk.subarray(from, nl));
-        queue.push(partial.length === 1 ? partial[0] : Buffer.concat(partial));
-        partial = [];
-        from = nl + 1;
-      }
-      if (from < chunk.length) partial.push(chunk.subarray(from));
-      if (queue.length > HIGH_WATER) stdout.pause();
+      const before = queue.length;
+      parser.feed(chunk, queue);
+      for (let i = before; i < queue.length; i++) queuedBytes += queue[i]!.text.length + queue[i]!.path.length;
+      if (queuedBytes > HIGH_WATER_BYTES) stdout.pause();
       void consume();
     });
     child.on('close', (code) => {
       exitCode = code;
-      if (partial.length > 0 && !stopped) queue.push(Buffer.concat(partial));
-      partial = [];
+      if (!stopped) parser.end(queue);
       closed = true;
       void consume();
     });
   });
 }
 
-/** One `--null` output line: `path NUL line-number ":" text`. */
-function parseRecord(record: Buffer): RipgrepRecord | null {
-  const nul = record.indexOf(0);
-  if (nul < 0) return null;
-  const rest = record.subarray(nul + 1);
+/**
+ * Splits rg's `--null` output into records, whatever the chunk boundaries: the path runs
+ * to the first NUL (it may hold newlines), then `line ":" text` to the next newline (the
+ * text may hold NULs, with --text). Anything that does not have that shape is dropped.
+ */
+export class RecordParser {
+  private pathParts: Buffer[] = [];
+  private restParts: Buffer[] = [];
+  private inPath = true;
+
+  feed(chunk: Buffer, out: RipgrepRecord[]): void {
+    let from = 0;
+    while (from < chunk.length) {
+      if (this.inPath) {
+        const nul = chunk.indexOf(0, from);
+        if (nul < 0) {
+          this.pathParts.push(chunk.subarray(from));
+          return;
+        }
+        this.pathParts.push(chunk.subarray(from, nul));
+        this.inPath = false;
+        from = nul + 1;
+      } else {
+        const nl = chunk.indexOf(10, from);
+        if (nl < 0) {
+          this.restParts.push(chunk.subarray(from));
+          return;
+        }
+        this.restParts.push(chunk.subarray(from, nl));
+        from = nl + 1;
+        this.emit(out);
+      }
+    }
+  }
+
+  /** The last record when rg's output did not end with a newline. */
+  end(out: RipgrepRecord[]): void {
+    if (!this.inPath) this.emit(out);
+    this.pathParts = [];
+  }
+
+  private emit(out: RipgrepRecord[]): void {
+    const path = joined(this.pathParts);
+    const rest = joined(this.restParts);
+    this.pathParts = [];
+    this.restParts = [];
+    this.inPath = true;
+    const record = parseRecord(path, rest);
+    if (record !== null) out.push(record);
+  }
+}
+
+function joined(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** One record from its path and `line-number ":" text` parts. */
+function parseRecord(pathBytes: Buffer, rest: Buffer): RipgrepRecord | null {
   const colon = rest.indexOf(58);
-  if (colon < 0) return null;
-  const line = Number(rest.subarray(0, colon).toString('latin1'));
-  if (!Number.isInteger(line) || line < 1) return null;
-  let file = record.subarray(0, nul).toString('utf8');
+  if (colon < 1 || colon > 12) return null;
+  let line = 0;
+  for (let i = 0; i < colon; i++) {
+    const d = rest[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    line = line * 10 + d;
+  }
+  if (line < 1) return null;
+  let file = pathBytes.toString('utf8');
   if (file.startsWith('./')) file = file.slice(2);
   const text = stripCr(rest.subarray(colon + 1).toString('utf8'));
   return { path: file, line, text, cut: text.endsWith(CUT_MARKER) };

@@ -63,6 +63,15 @@ export interface SearchQuery {
   readonly includeGlobs: readonly string[] | null;
   /** Search exactly these listed files, in this order, instead of walking; or null to walk. */
   readonly paths: readonly string[] | null;
+  /**
+   * With `paths` null: walk only below these listing paths (directories, or single files),
+   * given in path order; null or absent walks everything. The view runs several such
+   * searches over consecutive parts of the tree at once (sourceGrep.ts); a source may
+   * search more than asked (the view drops lines outside the part), never less.
+   */
+  readonly under?: readonly string[] | null;
+  /** Aborted when the grep is cancelled or no longer needs this search: stop (kill rg) and resolve soon after. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SearchRecord {
@@ -111,7 +120,9 @@ export interface WorkspaceSource {
    * Fast line search (ripgrep), present only while the source can run one. Feeds candidate
    * lines to `onRecord` in path order, one at a time; `onRecord` resolves false to stop.
    * Records are candidates only: the view filters them with the listing and the
-   * JavaScript regex. Absent: the view's JavaScript grep.
+   * JavaScript regex (run in the grep worker, never on the host thread). Paths must be
+   * parsed so that no file name can pass for another (rg's output is NUL-framed).
+   * Absent: the view's JavaScript grep.
    */
   readonly search?: SourceSearch;
 

@@ -3,38 +3,158 @@
  *
  * The search engine only proposes lines; this decides. Every line it reports is checked
  * against the same candidate list (listing, scope, glob, no symbolic links, no binary
- * extension), the same binary test and the same JavaScript regex the pure-JS grep
- * applies, so both engines return exactly the same matches. Lines the engine cut short
- * are decided from their start when that is enough (grepText.windowFromPreview), else
- * re-read from the source.
+ * extension), the same binary test and the same JavaScript regex (in the grep worker,
+ * lineJudge.ts) the pure-JS grep applies, so both engines return exactly the same
+ * matches. Lines the engine cut short are decided from their start when that is enough
+ * (grepText.windowFromPreview), else re-read from the source.
+ *
+ * Parallel and still deterministic: a search in path order stops at the first
+ * `maxResults` matches, but is one thread; a parallel search is fast but finishes files in
+ * any order. So a big candidate list is cut into consecutive parts (partitions.ts), one
+ * path-ordered search each, run at once (as many as ripgrep.ts lets run). The first k
+ * matches of the whole are the first k of the concatenation of each part's first k, so
+ *   - each part stops at its own k-th match;
+ *   - as soon as parts 0..j hold k matches between them, every part after j is stopped
+ *     (its rg killed): none of its matches can be among the first k.
+ * A pattern with few matches gets every core; a common one stops almost at once, as a
+ * single ordered search would.
  */
 import type { GrepMatch } from './types';
-import type { GrepRun } from './jsGrep';
+import type { Snapshot } from './snapshot';
 import type { SearchOutcome, SearchQuery, SourceSearch } from './source';
-import { matchLineText, windowFromPreview } from './grepText';
+import type { SearchPartition } from './partitions';
+import type { LineJudge } from './lineJudge';
 import { decodeUtf8, splitLines, stripBom } from './lines';
 
-export interface SourceGrepRun extends GrepRun {
+export interface SourceGrepRun {
   search: SourceSearch;
-  query: SearchQuery;
+  snapshot: Snapshot;
+  /** Candidate files in listing order. */
+  files: readonly string[];
+  /** Position of each candidate in `files`. */
+  index: ReadonlyMap<string, number>;
+  /** The query, but for the parts (`under`) and the signal, which this sets. */
+  query: Omit<SearchQuery, 'under' | 'signal'>;
+  /** Consecutive parts searched at once, or null for one search of everything. */
+  partitions: readonly SearchPartition[] | null;
+  maxResults: number;
+  /** A judge for one part, with the given re-reader of cut lines. */
+  judge(fullLine: (path: string, line: number) => Promise<string | null>, onProgress: () => void): LineJudge;
+  /** The grep's cancellation. */
+  signal?: AbortSignal;
 }
 
-/** The matches, or the outcome explaining why the search could not give them. */
+interface Part {
+  under: readonly string[] | null;
+  lo: number;
+  hi: number;
+  /** Kills this part's rg: set when the part can no longer contribute, or the grep ends. */
+  readonly stop: AbortController;
+  judge: LineJudge | null;
+  outcome: SearchOutcome | null;
+  /** The engine's own failure, when it was not stopped. */
+  failed: Extract<SearchOutcome, { ok: false }> | null;
+  error: unknown;
+}
+
+/** The matches (at most maxResults, in path order), or the outcome explaining why the search could not give them. */
 export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extract<SearchOutcome, { ok: false }>> {
-  const { snapshot, re, maxResults } = run;
-  const candidates = new Set(run.files);
-  const out: GrepMatch[] = [];
+  const k = run.maxResults;
+  const parts: Part[] = (run.partitions ?? [{ under: null, lo: 0, hi: run.files.length }]).map((p) => ({
+    under: p.under ?? null,
+    lo: p.lo,
+    hi: p.hi,
+    stop: new AbortController(),
+    judge: null,
+    outcome: null,
+    failed: null,
+    error: null,
+  }));
+  const stopAll = (): void => parts.forEach((p) => p.stop.abort());
+  run.signal?.addEventListener('abort', stopAll, { once: true });
 
-  const fileLines = new Map<string, Promise<string[] | null>>();
-
-  // The whole of a line the engine cut short: from the file read once, or streamed to it.
-  const fullLine = async (rel: string, lineNo: number): Promise<string | null> => {
-    let lines = fileLines.get(rel);
-    if (lines === undefined) {
-      lines = snapshot.bytes(rel).then((b) => (b === null ? null : splitLines(decodeUtf8(b))));
-      fileLines.set(rel, lines);
+  // Stops every part after the first j whose matches already make k.
+  const cutOff = (): void => {
+    let sum = 0;
+    for (let j = 0; j < parts.length; j++) {
+      sum += parts[j]!.judge?.matches.length ?? 0;
+      if (sum >= k) {
+        for (let m = j + 1; m < parts.length; m++) parts[m]!.stop.abort();
+        return;
+      }
     }
-    const all = await lines;
+  };
+
+  const searchPart = async (part: Part): Promise<void> => {
+    const judge = run.judge(lastFileReader(run.snapshot), cutOff);
+    part.judge = judge;
+    let lastPath: string | null = null;
+    let lastBinary = false;
+    try {
+      part.outcome = await run.search({ ...run.query, under: part.under, signal: part.stop.signal }, async (record) => {
+        const i = run.index.get(record.path);
+        // Outside this part: a source may walk more than it was asked to.
+        if (i === undefined || i < part.lo || i >= part.hi) return true;
+        if (record.path !== lastPath) {
+          lastPath = record.path;
+          // A file that vanished or changed under us counts as binary: its lines are skipped.
+          lastBinary = await run.snapshot.isBinary(record.path).catch(() => true);
+        }
+        if (lastBinary) return true;
+        const sent = judge.pushLine(record.path, record.line, record.line === 1 ? stripBom(record.text) : record.text, record.cut);
+        if (sent !== undefined) await sent;
+        return !judge.done && !part.stop.signal.aborted;
+      });
+      // The judge's own stop (deadline, budget) ended the search: that is the answer.
+      if (judge.failure !== null) throw judge.failure;
+      // The engine failed by itself (not stopped by us): the JavaScript grep answers instead.
+      if (!part.outcome.ok && !part.stop.signal.aborted) part.failed = part.outcome;
+      // A part stopped because earlier ones already hold the first k needs no more judging.
+      if (part.stop.signal.aborted && !run.signal?.aborted) return;
+      if (part.outcome.ok) await judge.finish();
+    } catch (err) {
+      part.error = err;
+    }
+    if (part.error !== null || part.failed !== null) stopAll();
+  };
+
+  try {
+    await Promise.all(parts.map(searchPart));
+  } finally {
+    run.signal?.removeEventListener('abort', stopAll);
+  }
+  // The first failure in part order: the judge's (deadline, budget) is thrown; the
+  // engine's (rg missing, pattern refused) is returned, for the JavaScript grep to answer.
+  for (const part of parts) {
+    if (part.error !== null) throw part.error;
+    if (part.failed !== null) return part.failed;
+  }
+  const out: GrepMatch[] = [];
+  for (const part of parts) {
+    for (const m of part.judge?.matches ?? []) {
+      if (out.length >= k) break;
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/**
+ * The whole of a line the engine cut short, from the file read once (or streamed to it,
+ * when too big to hold). Records come file after file, so only the last file read is kept.
+ */
+function lastFileReader(snapshot: Snapshot): (rel: string, lineNo: number) => Promise<string | null> {
+  let cachedPath: string | null = null;
+  let cachedLines: Promise<string[] | null> = Promise.resolve(null);
+  return async (rel, lineNo) => {
+    if (rel !== cachedPath) {
+      cachedPath = rel;
+      cachedLines = snapshot.bytes(rel).then(
+        (b) => (b === null ? null : splitLines(decodeUtf8(b))),
+        () => null,
+      );
+    }
+    const all = await cachedLines;
     if (all !== null) return all[lineNo - 1] ?? null;
     let found: string | null = null;
     await snapshot.scan(rel, (line, n) => {
@@ -43,20 +163,4 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
     });
     return found;
   };
-
-  const outcome = await run.search(run.query, async (record) => {
-    if (!candidates.has(record.path)) return true;
-    try {
-      if (await snapshot.isBinary(record.path)) return true;
-      let line: string | null = record.line === 1 ? stripBom(record.text) : record.text;
-      if (record.cut) line = windowFromPreview(re, line) ?? (await fullLine(record.path, record.line));
-      if (line === null) return true;
-      const text = matchLineText(re, line);
-      if (text !== null) out.push({ path: record.path, line: record.line, text });
-    } catch {
-      // The file changed or vanished under us; skip the line.
-    }
-    return out.length < maxResults;
-  });
-  return outcome.ok ? out : outcome;
 }

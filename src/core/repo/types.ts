@@ -92,7 +92,8 @@ export interface Repo {
   readonly root: string;
   files(glob?: string | string[], options?: FilesOptions): Promise<string[]>;
   read(path: string, options?: ReadOptions): Promise<string>;
-  grep(pattern: string, options?: GrepOptions): Promise<GrepMatch[]>;
+  /** `signal` is the host's (the guest cannot pass one): aborting it cancels the call, killing its rg processes. */
+  grep(pattern: string, options?: GrepOptions, signal?: AbortSignal): Promise<GrepMatch[]>;
   tree(dir?: string, options?: TreeOptions): Promise<string>;
   stat(path: string): Promise<FileStat>;
   /** Size and binary-ness of a file; unlike stat() it does not read the file to count lines. */

@@ -39,12 +39,16 @@ import { DiskSource, type DiskSourceOptions } from './diskSource';
 import { Snapshot, mapLimit } from './snapshot';
 import { normalizeRelPath, relativeInside } from './pathGuard';
 import { comparePaths } from './pathOrder';
-import { compileGlobs, compileInclude, ripgrepGlobs } from './globMatch';
+import { compileGlobs, compileInclude } from './globMatch';
 import { hasBinaryExtension } from './binary';
-import { compilePattern } from './grepText';
+import { invalidPatternMessage, refuseRiskyPattern } from './grepText';
 import { decodeUtf8, splitLines, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
 import { sourceGrep } from './sourceGrep';
+import { LineJudge, cancelledError, stoppedError } from './lineJudge';
+import { WorkCancelled, WorkerJobError, WorkerOverrun, sharedGrepWorkers, workBudget, type WorkBudget } from './grepWorkerPool';
+import { partitionFiles, type SearchPartition } from './partitions';
+import { ripgrepProcessLimit } from './ripgrep';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { languageBreakdown } from './languages';
@@ -108,6 +112,7 @@ export class WorkspaceRepo implements Repo {
   private readonly scope: Scope | null;
   private readonly sink: ReadSink;
   private scopedFilesPromise: Promise<readonly string[]> | undefined;
+  private grepCandidatesPromise: Promise<GrepCandidates> | undefined;
 
   constructor(root: string, options?: RepoOptions);
   constructor(source: WorkspaceSource, options?: ViewOptions);
@@ -201,48 +206,122 @@ export class WorkspaceRepo implements Repo {
     return lines.join('\n');
   }
 
-  async grep(pattern: string, options: GrepOptions = {}): Promise<GrepMatch[]> {
+  /**
+   * Lines matching a JavaScript regex (see types.ts). The pattern and the glob are the
+   * guest's: they are compiled and run only in the grep worker, under a deadline
+   * (grepWorkerPool.ts); this thread lists, reads and merges. `signal` (the host's, never
+   * the guest's) cancels the call: its rg processes are killed and its worker jobs dropped.
+   */
+  async grep(pattern: string, options: GrepOptions = {}, signal?: AbortSignal): Promise<GrepMatch[]> {
     const ignoreCase = options.ignoreCase === true;
-    const re = compilePattern(pattern, ignoreCase);
     const maxResults = Math.min(options.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
-    const selection = compileGlobs(options.glob, 'grep()');
-    const listing = await this.snapshot.listing();
-    // Symbolic links are not searched (their targets in the workspace are), nor files
-    // binary by name; files binary by content are dropped as they are met.
-    const files = (await this.scopedFiles()).filter(
-      (f) => (selection === null || selection.match(f)) && !listing.links.has(f) && !hasBinaryExtension(f),
-    );
+    refuseRiskyPattern(pattern);
+    const spec = { pattern, flags: ignoreCase ? 'i' : '' };
+    const pool = sharedGrepWorkers();
+    const budget = workBudget();
+    const jobs = { signal, budget };
+    const cancelled = (): Error => cancelledError(pattern);
+    if (signal?.aborted) throw cancelled();
+
+    const [compileError, all] = await Promise.all([
+      pool.run({ kind: 'compile', spec }, { ...jobs, size: pattern.length }).then(
+        () => null,
+        (err: unknown) => {
+          if (err instanceof WorkerJobError) return err.message;
+          throw stoppedError(pattern, err, { paths: [], lines: 0, longest: 0, bytes: 0 });
+        },
+      ),
+      this.grepCandidates(),
+    ]);
+    if (compileError !== null) throw new RepoError(invalidPatternMessage(pattern, compileError));
+
+    let candidates = all;
+    let includeGlobs: string[] | null = null;
+    if (options.glob !== undefined) {
+      const selected = await this.selectByGlob(options.glob, all.files, jobs);
+      candidates = selected.candidates;
+      includeGlobs = selected.includeGlobs;
+    }
+    const files = candidates.files;
 
     let matches: GrepMatch[] | null = null;
     const search = this.source.search;
-    if (search !== undefined && files.length > 0) {
-      const narrow = this.scope !== null || selection !== null;
-      const result = await sourceGrep({
-        search,
-        snapshot: this.snapshot,
-        files,
-        re,
-        maxResults,
-        query: {
-          pattern,
-          ignoreCase,
-          includeGlobs: ripgrepGlobs(selection),
-          // A few candidates (a sub-repo, a narrow glob): name them instead of walking the tree.
-          paths: narrow && joinedLength(files) <= EXPLICIT_PATHS_CHARS ? files : null,
-        },
-      });
-      if (Array.isArray(result)) {
-        matches = result;
-        this.lastGrepEngine = 'ripgrep';
+    const newJudge = (fullLine?: (path: string, line: number) => Promise<string | null>, onProgress?: () => void): LineJudge =>
+      new LineJudge({ pool, spec, limit: maxResults, budget, signal, fullLine, onProgress });
+    try {
+      if (search !== undefined && files.length > 0) {
+        const narrow = this.scope !== null || options.glob !== undefined;
+        // A few candidates (a sub-repo, a narrow glob): name them instead of walking the tree.
+        const explicit = narrow && joinedLength(files) <= EXPLICIT_PATHS_CHARS;
+        const result = await sourceGrep({
+          search,
+          snapshot: this.snapshot,
+          files,
+          index: candidates.index,
+          query: { pattern, ignoreCase, includeGlobs, paths: explicit ? files : null },
+          partitions: explicit ? null : candidates.partitions(),
+          maxResults,
+          judge: newJudge,
+          signal,
+        });
+        if (Array.isArray(result)) {
+          matches = result;
+          this.lastGrepEngine = 'ripgrep';
+        }
       }
-    }
-    if (matches === null) {
-      matches = await jsGrep({ snapshot: this.snapshot, files, re, maxResults });
-      this.lastGrepEngine = 'js';
+      if (signal?.aborted) throw cancelled();
+      if (matches === null) {
+        matches = await jsGrep({ snapshot: this.snapshot, files, judge: newJudge(), signal, cancelled });
+        this.lastGrepEngine = 'js';
+      }
+    } catch (err) {
+      throw signal?.aborted ? cancelled() : err;
     }
     matches.sort((a, b) => comparePaths(a.path, b.path) || a.line - b.line);
+    if (matches.length > maxResults) matches.length = maxResults;
     for (const m of matches) this.record(m.path, m.line, m.line, 'grep');
     return matches;
+  }
+
+  /** What grep searches: the listing in this view's scope, minus symbolic links and binary names; cached. */
+  private grepCandidates(): Promise<GrepCandidates> {
+    this.grepCandidatesPromise ??= Promise.all([this.scopedFiles(), this.snapshot.listing()]).then(
+      ([files, listing]) => {
+        // Symbolic links are not searched (their targets in the workspace are), nor files
+        // binary by name; files binary by content are dropped as they are met.
+        const candidates = files.filter((f) => !listing.links.has(f) && !hasBinaryExtension(f));
+        return grepCandidateList(candidates, listing.set, this.source.folders);
+      },
+      (err: unknown) => {
+        this.grepCandidatesPromise = undefined;
+        throw err;
+      },
+    );
+    return this.grepCandidatesPromise;
+  }
+
+  /** The candidates a grep glob selects, matched in the grep worker (a glob compiles to a regex). */
+  private async selectByGlob(
+    glob: string | readonly string[],
+    files: readonly string[],
+    jobs: { signal?: AbortSignal; budget: WorkBudget },
+  ): Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }> {
+    const pool = sharedGrepWorkers();
+    const globList = typeof glob === 'string' ? glob : [...glob];
+    let size = 0;
+    for (const f of files) size += f.length;
+    let reply;
+    try {
+      reply = await pool.run({ kind: 'select', glob: globList, call: 'grep()', paths: files as string[] }, { ...jobs, size });
+    } catch (err) {
+      if (err instanceof WorkerJobError && err.repoError) throw new RepoError(err.message);
+      if (err instanceof WorkCancelled) throw cancelledError(typeof glob === 'string' ? glob : glob.join(', '));
+      if (err instanceof WorkerOverrun) throw new RepoError(globOverrunMessage(globList, err));
+      throw err;
+    }
+    const selected = files.filter((_, i) => reply.mask[i] === 1);
+    const listing = await this.snapshot.listing();
+    return { candidates: grepCandidateList(selected, listing.set, this.source.folders), includeGlobs: reply.ripgrepGlobs };
   }
 
   async tree(dir?: string, options: TreeOptions = {}): Promise<string> {
@@ -429,6 +508,47 @@ function initialState(where: string | WorkspaceSource, options: RepoOptions): Vi
 
 /** Longest list of explicit file paths handed to the search (keeps well under command-line limits). */
 const EXPLICIT_PATHS_CHARS = 8000;
+
+/** Parts per rg process a big grep is cut into (more than one, so that uneven parts even out). */
+const PARTS_PER_PROCESS = 3;
+/** Fewest candidates worth a partitioned search, and fewest per part (each part is one rg start). */
+const PARTITION_MIN_FILES = 2000;
+const PART_MIN_FILES = 500;
+
+/** A grep's candidate files, their positions, and (computed once, on demand) their parts. */
+interface GrepCandidates {
+  files: readonly string[];
+  index: ReadonlyMap<string, number>;
+  partitions(): SearchPartition[] | null;
+}
+
+function grepCandidateList(files: readonly string[], listed: ReadonlySet<string>, folders: readonly { name: string }[]): GrepCandidates {
+  const index = new Map<string, number>();
+  for (let i = 0; i < files.length; i++) index.set(files[i]!, i);
+  const folderRoots = new Set(folders.length > 1 ? folders.map((f) => f.name) : []);
+  let parts: SearchPartition[] | null | undefined;
+  return {
+    files,
+    index,
+    partitions: () =>
+      (parts ??= partitionFiles(files, {
+        parts: Math.min(ripgrepProcessLimit() * PARTS_PER_PROCESS, Math.floor(files.length / PART_MIN_FILES)),
+        minFiles: PARTITION_MIN_FILES,
+        maxArgChars: EXPLICIT_PATHS_CHARS,
+        // A directory with its own .gitignore is walked whole (see partitions.ts); a
+        // folder's root .gitignore is passed to rg separately.
+        keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
+      })),
+  };
+}
+
+function globOverrunMessage(glob: string | string[], err: WorkerOverrun): string {
+  const text = JSON.stringify(glob);
+  return (
+    `grep(): matching the glob ${text.length > 200 ? `${text.slice(0, 200)}…` : text} against the file paths was stopped after ${(err.ms / 1000).toFixed(1)} s` +
+    ' (globs with many "*" compile to patterns that backtrack on long paths). Use fewer wildcards, e.g. "src/**/*.ts", or filter repo.files() results in JavaScript. The next call runs normally.'
+  );
+}
 
 function joinedLength(files: readonly string[]): number {
   let n = 0;

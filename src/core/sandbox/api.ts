@@ -140,7 +140,7 @@ export const CORE_API: readonly ApiEntry[] = [
       ['pattern', string({ max: LIMITS.patternChars, nonEmpty: true })],
       ['options', options({ glob, ignoreCase: boolean, maxResults: integer({ min: 1, max: 5_000 }) })],
     ],
-    handler: ([p, o], { repo }) => repo.grep(p, o),
+    handler: ([p, o], { repo, signal }) => repo.grep(p, o, signal),
     describe: ([p, o], r) =>
       `grep \`${p.length > 60 ? `${p.slice(0, 60)}…` : p}\`${o.glob ? ` in ${globText(o.glob)}` : ''}` +
       (r ? ` → ${count(r.length, 'hit')}${r.length ? ` in ${count(new Set(r.map((m) => m.path)).size, 'file')}` : ''}` : ''),
