@@ -44,6 +44,8 @@ interface PendingLine {
   line: number;
   text: string;
   cut: boolean;
+  /** Resolves true when the line's file turns out binary (then the line is dropped). */
+  skip?: Promise<boolean>;
 }
 
 interface PendingFile {
@@ -56,6 +58,8 @@ interface Where {
   paths: string[];
   lines: number;
   longest: number;
+  /** The longest line was cut by the search engine: it is longer still. */
+  longestCut?: boolean;
   bytes: number;
 }
 
@@ -72,11 +76,15 @@ export class LineJudge {
 
   constructor(private readonly o: JudgeOptions) {}
 
-  /** Adds one line; returns a promise (await it before pushing more) when a batch went out. */
-  pushLine(path: string, line: number, text: string, cut: boolean): Promise<void> | undefined {
+  /**
+   * Adds one line; returns a promise (await it before pushing more) when a batch went out.
+   * `skip` (a file's binary sniff) is awaited only when the batch is sent, with the rest
+   * of the batch's, so that files are sniffed in parallel rather than one by one.
+   */
+  pushLine(path: string, line: number, text: string, cut: boolean, skip?: Promise<boolean>): Promise<void> | undefined {
     if (this.done) return undefined;
-    if (this.files.length > 0) return this.flush().then(() => this.pushLine(path, line, text, cut));
-    this.lines.push({ path, line, text, cut });
+    if (this.files.length > 0) return this.flush().then(() => this.pushLine(path, line, text, cut, skip));
+    this.lines.push({ path, line, text, cut, skip });
     this.linesChars += text.length;
     return this.lines.length >= BATCH_LINES || this.linesChars >= BATCH_CHARS ? this.flush() : undefined;
   }
@@ -133,7 +141,12 @@ export class LineJudge {
     if (this.failed !== null) throw this.failed;
   }
 
-  private async judgeLines(batch: PendingLine[]): Promise<void> {
+  private async judgeLines(pending: PendingLine[]): Promise<void> {
+    const skips = new Map<Promise<boolean>, boolean>();
+    for (const r of pending) if (r.skip !== undefined) skips.set(r.skip, false);
+    if (skips.size > 0) await Promise.all([...skips.keys()].map(async (p) => skips.set(p, await p)));
+    const batch = skips.size > 0 ? pending.filter((r) => r.skip === undefined || !skips.get(r.skip)) : pending;
+    if (batch.length === 0) return;
     const texts = batch.map((r) => r.text);
     const cut = Uint8Array.from(batch, (r) => (r.cut ? 1 : 0));
     const where = (): Where => linesWhere(batch);
@@ -206,13 +219,17 @@ function sum(texts: readonly string[]): number {
 }
 
 function linesWhere(batch: readonly PendingLine[]): Where {
-  const paths: string[] = [];
+  const paths = new Set<string>();
   let longest = 0;
+  let longestCut = false;
   for (const r of batch) {
-    if (paths[paths.length - 1] !== r.path) paths.push(r.path);
-    longest = Math.max(longest, r.text.length);
+    paths.add(r.path);
+    if (r.text.length > longest || (r.text.length === longest && r.cut)) {
+      longest = r.text.length;
+      longestCut = r.cut;
+    }
   }
-  return { paths: [...new Set(paths)], lines: batch.length, longest, bytes: 0 };
+  return { paths: [...paths], lines: batch.length, longest, longestCut, bytes: 0 };
 }
 
 function shortPattern(pattern: string): string {
@@ -223,7 +240,7 @@ function whereText(where: Where): string {
   const first = JSON.stringify(where.paths[0] ?? '?');
   const others = where.paths.length > 1 ? ` and ${where.paths.length - 1} other file${where.paths.length > 2 ? 's' : ''}` : '';
   const lines = where.lines > 0 ? `${where.lines.toLocaleString('en-US')} line${where.lines === 1 ? '' : 's'} of ` : '';
-  const longest = where.longest >= 1000 ? ` (the longest ${where.longest.toLocaleString('en-US')} characters)` : '';
+  const longest = where.longest >= 1000 ? ` (the longest ${where.longestCut ? 'over ' : ''}${where.longest.toLocaleString('en-US')} characters)` : '';
   return `${lines}${first}${others}${longest}`;
 }
 

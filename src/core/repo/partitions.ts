@@ -15,9 +15,13 @@
  *
  * Only the balance depends on this: rg may search more than a part's candidates (files of
  * its directories the listing leaves out), never less, and the view drops every line
- * outside the part's range. Sizes are not known without a stat per file, so parts are
- * balanced by file count.
+ * outside the part's range. Parts are balanced by an estimate of rg's work: the files'
+ * sizes (known once the run's summary has looked at every file) plus a fixed cost per file
+ * (opening it); without sizes, by file count.
  */
+
+/** rg's cost of a file beyond its bytes (open, read, close), in bytes' worth. */
+export const FILE_COST_BYTES = 16 * 1024;
 
 export interface SearchPartition {
   /** Directories and files to walk, in path order (never the root itself). */
@@ -36,6 +40,8 @@ export interface PartitionOptions {
   maxArgChars: number;
   /** True for a directory that must be walked whole (it has a .gitignore of its own). */
   keepWhole(dir: string): boolean;
+  /** Each file's size in bytes, in `files` order; null balances by count alone. */
+  sizes: ArrayLike<number> | null;
 }
 
 /**
@@ -46,14 +52,18 @@ export interface PartitionOptions {
 export function partitionFiles(files: readonly string[], options: PartitionOptions): SearchPartition[] | null {
   const n = files.length;
   if (n < options.minFiles || options.parts < 2) return null;
-  const share = Math.ceil(n / options.parts);
+  // Prefix sums of the cost, so that any range's cost is one subtraction.
+  const cost = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) cost[i + 1] = cost[i]! + (options.sizes === null ? 1 : options.sizes[i]! + FILE_COST_BYTES);
+  const costOf = (lo: number, hi: number): number => cost[hi]! - cost[lo]!;
+  const share = cost[n]! / options.parts;
   const units: Array<{ root: string; lo: number; hi: number }> = [];
   // Depth-first over the directories, iteratively (a deep tree must not overflow the
   // stack); a file is a unit of its own.
   const stack: Array<{ dir: string; lo: number; hi: number; file: boolean }> = [{ dir: '', lo: 0, hi: n, file: false }];
   while (stack.length > 0) {
     const { dir, lo, hi, file } = stack.pop()!;
-    if (file || (dir !== '' && (hi - lo <= share || options.keepWhole(dir)))) {
+    if (file || (dir !== '' && (costOf(lo, hi) <= share || options.keepWhole(dir)))) {
       units.push({ root: dir, lo, hi });
       continue;
     }
@@ -77,10 +87,15 @@ export function partitionFiles(files: readonly string[], options: PartitionOptio
     // Pushed in reverse so that units come out in path order.
     for (let c = children.length - 1; c >= 0; c--) stack.push(children[c]!);
   }
-  return group(units, share, options.maxArgChars);
+  return group(units, share, costOf, options.maxArgChars);
 }
 
-function group(units: ReadonlyArray<{ root: string; lo: number; hi: number }>, share: number, maxArgChars: number): SearchPartition[] | null {
+function group(
+  units: ReadonlyArray<{ root: string; lo: number; hi: number }>,
+  share: number,
+  costOf: (lo: number, hi: number) => number,
+  maxArgChars: number,
+): SearchPartition[] | null {
   const parts: SearchPartition[] = [];
   let under: string[] = [];
   let chars = 0;
@@ -92,7 +107,7 @@ function group(units: ReadonlyArray<{ root: string; lo: number; hi: number }>, s
     chars += unit.root.length + 1;
     hi = unit.hi;
     if (chars > maxArgChars) return null;
-    if (hi - lo >= share) {
+    if (costOf(lo, hi) >= share) {
       parts.push({ under, lo, hi });
       under = [];
       chars = 0;

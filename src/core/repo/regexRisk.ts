@@ -41,11 +41,13 @@ function quantifierAt(source: string, i: number): { length: number; unbounded: b
   return { length: 0, unbounded: false, lazy: false, count: 0 };
 }
 
-/** Index just past the character class starting at `i` (a "["). */
+/**
+ * Index just past the character class starting at `i` (a "["). In JavaScript a "]" right
+ * after "[" or "[^" closes the class: "[]" matches nothing, "[^]" any character.
+ */
 function skipClass(source: string, i: number): number {
   i++;
   if (source[i] === '^') i++;
-  if (source[i] === ']') i++;
   while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
   return i + 1;
 }

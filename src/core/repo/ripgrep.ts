@@ -33,10 +33,12 @@
  * At most `ripgrepProcessLimit()` rg processes run at once in this process, whoever starts
  * them (a guest's `Promise.all` of hundreds of greps queues here); each is killed
  * (SIGKILL: nothing to clean up, and it also ends a stopped process) when its search is
- * cancelled, and the search resolves only once the process has exited.
+ * cancelled, and the search resolves only once the process has exited. They are started
+ * by a small launcher process (rgLauncher.ts): a spawn from the host would fork the host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
+import { RgLauncher } from './rgLauncher';
+import { Slots } from './slots';
 import { BINARY_EXTENSIONS } from './binary';
 import { windowFromPreview } from './grepText';
 import { stripCr } from './lines';
@@ -116,6 +118,9 @@ export interface RipgrepRecord {
   cut: boolean;
 }
 
+/** rg's report of a line PCRE2 gave up on (its match or depth limit), e.g. "PCRE2: error matching: match limit exceeded". */
+const PCRE2_GAVE_UP = /PCRE2: error matching/;
+
 export type RipgrepFailure = { ok: false; reason: string; spawnFailed: boolean; cancelled?: boolean };
 export type RipgrepOutcome = { ok: true } | RipgrepFailure;
 
@@ -126,45 +131,21 @@ export function ripgrepProcessLimit(): number {
   return slots.capacity;
 }
 
-/** FIFO slots with cancellable waits. */
-class Slots {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(readonly capacity: number) {}
-
-  /** Resolves true once a slot is held, or false when `signal` aborts first. */
-  acquire(signal: AbortSignal | undefined): Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
-    if (this.active < this.capacity) {
-      this.active++;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        this.active++;
-        resolve(true);
-      };
-      const onAbort = (): void => {
-        const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
-        resolve(false);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
-    });
-  }
-
-  release(): void {
-    this.active--;
-    this.waiting.shift()?.();
-  }
-}
-
 const slots = new Slots(Math.max(2, Math.min(8, os.availableParallelism())));
+
+/** Every rg is started by the launcher process (rgLauncher.ts), never forked from the host. */
+const launcher = new RgLauncher();
 const live = new Set<number>();
 const spawnObservers = new Set<(pid: number) => void>();
+let idleWaiters: Array<() => void> = [];
 let peakLive = 0;
+
+function exited(pid: number): void {
+  if (!live.delete(pid) || live.size > 0) return;
+  const waiters = idleWaiters;
+  idleWaiters = [];
+  for (const resolve of waiters) resolve();
+}
 
 /**
  * The rg processes this module has started and not yet seen exit, for tests and
@@ -184,6 +165,10 @@ export const ripgrepProcesses = {
   onSpawn(observer: (pid: number) => void): () => void {
     spawnObservers.add(observer);
     return () => spawnObservers.delete(observer);
+  },
+  /** Resolves once no rg process started here is running (at once when none is). */
+  idle(): Promise<void> {
+    return live.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
   },
 };
 
@@ -208,7 +193,8 @@ export async function runRipgrep(
   options: RunRipgrepOptions = {},
 ): Promise<RipgrepOutcome> {
   const { signal } = options;
-  if (!(await slots.acquire(signal))) return { ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true };
+  const cancelled: RipgrepOutcome = { ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true };
+  if (!(await slots.acquire(signal))) return cancelled;
   try {
     return await runHoldingSlot(rgPath, args, cwd, onRecord, signal);
   } finally {
@@ -224,31 +210,10 @@ function runHoldingSlot(
   signal: AbortSignal | undefined,
 ): Promise<RipgrepOutcome> {
   return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: RipgrepOutcome): void => {
-      if (!settled) {
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      }
-    };
-    let child: ChildProcess;
-    try {
-      child = spawn(rgPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    } catch (err) {
-      settle({ ok: false, reason: (err as Error).message, spawnFailed: true });
-      return;
-    }
-    const pid = child.pid;
-    if (pid !== undefined) {
-      live.add(pid);
-      peakLive = Math.max(peakLive, live.size);
-      for (const observer of spawnObservers) observer(pid);
-    }
-    const stdout = child.stdout!;
     const parser = new RecordParser();
     const queue: RipgrepRecord[] = [];
     let queuedBytes = 0;
+    let paused = false;
     let consuming = false;
     let stopped = false;
     let cancelled = false;
@@ -256,37 +221,41 @@ function runHoldingSlot(
     let records = 0;
     let stderr = '';
     let exitCode: number | null = null;
-    let spawnError: Error | null = null;
+    let spawnError: string | null = null;
     let consumerError: unknown = null;
+    let pid: number | undefined;
 
     const stop = (): void => {
+      if (stopped) return;
       stopped = true;
       queue.length = 0;
       queuedBytes = 0;
-      child.kill('SIGKILL');
-      stdout.resume(); // a paused pipe would keep 'close' from ever firing
+      launcher.kill(id);
     };
     const onAbort = (): void => {
       cancelled = true;
       stop();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
 
     const finish = (): void => {
       if (!closed || consuming || (queue.length > 0 && !stopped)) return;
-      if (pid !== undefined) live.delete(pid);
+      signal?.removeEventListener('abort', onAbort);
+      if (pid !== undefined) exited(pid);
       if (cancelled) {
-        settle({ ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true });
+        resolve({ ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true });
       } else if (consumerError !== null) {
-        settle({ ok: false, reason: String(consumerError), spawnFailed: false });
-      } else if (spawnError !== null && records === 0) {
-        settle({ ok: false, reason: spawnError.message, spawnFailed: true });
+        resolve({ ok: false, reason: String(consumerError), spawnFailed: false });
+      } else if (spawnError !== null && pid === undefined) {
+        resolve({ ok: false, reason: spawnError, spawnFailed: true });
+      } else if (!stopped && PCRE2_GAVE_UP.test(stderr)) {
+        // PCRE2 hit its backtracking limit on some line and skipped it: the answer would
+        // silently lack matches, so the JavaScript grep (under its deadline) decides instead.
+        resolve({ ok: false, reason: stderr.trim(), spawnFailed: false });
       } else if (stopped || exitCode === 0 || exitCode === 1 || (exitCode === 2 && records > 0)) {
         // 1 = no match; 2 with output = some files could not be read, the rest was searched.
-        settle({ ok: true });
+        resolve({ ok: true });
       } else {
-        settle({ ok: false, reason: stderr.trim() || `rg exited with code ${exitCode}`, spawnFailed: false });
+        resolve({ ok: false, reason: stderr.trim() || spawnError || `rg exited with code ${exitCode}`, spawnFailed: false });
       }
     };
 
@@ -299,7 +268,10 @@ function runHoldingSlot(
           queuedBytes -= record.text.length + record.path.length;
           records++;
           if (!(await onRecord(record))) stop();
-          else if (queuedBytes < LOW_WATER_BYTES && stdout.isPaused()) stdout.resume();
+          else if (paused && queuedBytes < LOW_WATER_BYTES) {
+            paused = false;
+            launcher.resume(id);
+          }
         }
       } catch (err) {
         consumerError = err;
@@ -310,28 +282,37 @@ function runHoldingSlot(
       finish();
     };
 
-    child.on('error', (err) => {
-      spawnError = err;
-      closed = true;
-      finish();
+    const id = launcher.run(rgPath, args, cwd, {
+      spawned(p) {
+        pid = p;
+        live.add(p);
+        peakLive = Math.max(peakLive, live.size);
+        for (const observer of spawnObservers) observer(p);
+      },
+      stdout(chunk) {
+        if (stopped) return;
+        const before = queue.length;
+        parser.feed(chunk, queue);
+        for (let i = before; i < queue.length; i++) queuedBytes += queue[i]!.text.length + queue[i]!.path.length;
+        if (!paused && queuedBytes > HIGH_WATER_BYTES) {
+          paused = true;
+          launcher.pause(id);
+        }
+        void consume();
+      },
+      stderr(chunk) {
+        if (stderr.length < 4000) stderr += chunk.toString('utf8');
+      },
+      exit(outcome) {
+        exitCode = outcome.code;
+        spawnError = outcome.error;
+        if (!stopped) parser.end(queue);
+        closed = true;
+        void consume();
+      },
     });
-    child.stderr!.on('data', (data: Buffer) => {
-      if (stderr.length < 4000) stderr += data.toString('utf8');
-    });
-    stdout.on('data', (chunk: Buffer) => {
-      if (stopped) return;
-      const before = queue.length;
-      parser.feed(chunk, queue);
-      for (let i = before; i < queue.length; i++) queuedBytes += queue[i]!.text.length + queue[i]!.path.length;
-      if (queuedBytes > HIGH_WATER_BYTES) stdout.pause();
-      void consume();
-    });
-    child.on('close', (code) => {
-      exitCode = code;
-      if (!stopped) parser.end(queue);
-      closed = true;
-      void consume();
-    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
   });
 }
 

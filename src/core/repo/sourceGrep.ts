@@ -89,7 +89,7 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
     const judge = run.judge(lastFileReader(run.snapshot), cutOff);
     part.judge = judge;
     let lastPath: string | null = null;
-    let lastBinary = false;
+    let lastBinary: Promise<boolean> = Promise.resolve(false);
     try {
       part.outcome = await run.search({ ...run.query, under: part.under, signal: part.stop.signal }, async (record) => {
         const i = run.index.get(record.path);
@@ -97,11 +97,12 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
         if (i === undefined || i < part.lo || i >= part.hi) return true;
         if (record.path !== lastPath) {
           lastPath = record.path;
-          // A file that vanished or changed under us counts as binary: its lines are skipped.
-          lastBinary = await run.snapshot.isBinary(record.path).catch(() => true);
+          // Sniffed for binary content while the batch fills; a file that vanished or
+          // changed under us counts as binary: its lines are skipped.
+          lastBinary = run.snapshot.isBinary(record.path).catch(() => true);
         }
-        if (lastBinary) return true;
-        const sent = judge.pushLine(record.path, record.line, record.line === 1 ? stripBom(record.text) : record.text, record.cut);
+        const text = record.line === 1 ? stripBom(record.text) : record.text;
+        const sent = judge.pushLine(record.path, record.line, text, record.cut, lastBinary);
         if (sent !== undefined) await sent;
         return !judge.done && !part.stop.signal.aborted;
       });

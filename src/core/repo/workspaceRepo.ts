@@ -46,9 +46,11 @@ import { decodeUtf8, splitLines, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
 import { sourceGrep } from './sourceGrep';
 import { LineJudge, cancelledError, stoppedError } from './lineJudge';
-import { WorkCancelled, WorkerJobError, WorkerOverrun, sharedGrepWorkers, workBudget, type WorkBudget } from './grepWorkerPool';
+import { GrepWorkerPool, WorkCancelled, WorkerJobError, WorkerOverrun, sharedGrepWorkers, workBudget, type WorkBudget } from './grepWorkerPool';
+import type { PatternSpec } from './grepProtocol';
 import { partitionFiles, type SearchPartition } from './partitions';
 import { ripgrepProcessLimit } from './ripgrep';
+import { Slots } from './slots';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { languageBreakdown } from './languages';
@@ -213,9 +215,21 @@ export class WorkspaceRepo implements Repo {
    * the guest's) cancels the call: its rg processes are killed and its worker jobs dropped.
    */
   async grep(pattern: string, options: GrepOptions = {}, signal?: AbortSignal): Promise<GrepMatch[]> {
+    refuseRiskyPattern(pattern);
+    // A guest's Promise.all of hundreds of greps arrives in one turn of the event loop:
+    // only a few at a time go on, so that their setup and their worker jobs never pile up
+    // in one turn (each waits here at the cost of one queued callback).
+    if (!(await greps.acquire(signal))) throw cancelledError(pattern);
+    try {
+      return await this.grepNow(pattern, options, signal);
+    } finally {
+      greps.release();
+    }
+  }
+
+  private async grepNow(pattern: string, options: GrepOptions, signal: AbortSignal | undefined): Promise<GrepMatch[]> {
     const ignoreCase = options.ignoreCase === true;
     const maxResults = Math.min(options.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
-    refuseRiskyPattern(pattern);
     const spec = { pattern, flags: ignoreCase ? 'i' : '' };
     const pool = sharedGrepWorkers();
     const budget = workBudget();
@@ -223,16 +237,7 @@ export class WorkspaceRepo implements Repo {
     const cancelled = (): Error => cancelledError(pattern);
     if (signal?.aborted) throw cancelled();
 
-    const [compileError, all] = await Promise.all([
-      pool.run({ kind: 'compile', spec }, { ...jobs, size: pattern.length }).then(
-        () => null,
-        (err: unknown) => {
-          if (err instanceof WorkerJobError) return err.message;
-          throw stoppedError(pattern, err, { paths: [], lines: 0, longest: 0, bytes: 0 });
-        },
-      ),
-      this.grepCandidates(),
-    ]);
+    const [compileError, all] = await Promise.all([compileCheck(pool, spec, jobs), this.grepCandidates()]);
     if (compileError !== null) throw new RepoError(invalidPatternMessage(pattern, compileError));
 
     let candidates = all;
@@ -259,7 +264,7 @@ export class WorkspaceRepo implements Repo {
           files,
           index: candidates.index,
           query: { pattern, ignoreCase, includeGlobs, paths: explicit ? files : null },
-          partitions: explicit ? null : candidates.partitions(),
+          partitions: explicit ? null : await candidates.partitions(),
           maxResults,
           judge: newJudge,
           signal,
@@ -290,7 +295,7 @@ export class WorkspaceRepo implements Repo {
         // Symbolic links are not searched (their targets in the workspace are), nor files
         // binary by name; files binary by content are dropped as they are met.
         const candidates = files.filter((f) => !listing.links.has(f) && !hasBinaryExtension(f));
-        return grepCandidateList(candidates, listing.set, this.source.folders);
+        return grepCandidateList(candidates, listing.set, this.source.folders, this.snapshot);
       },
       (err: unknown) => {
         this.grepCandidatesPromise = undefined;
@@ -321,7 +326,7 @@ export class WorkspaceRepo implements Repo {
     }
     const selected = files.filter((_, i) => reply.mask[i] === 1);
     const listing = await this.snapshot.listing();
-    return { candidates: grepCandidateList(selected, listing.set, this.source.folders), includeGlobs: reply.ripgrepGlobs };
+    return { candidates: grepCandidateList(selected, listing.set, this.source.folders, this.snapshot), includeGlobs: reply.ripgrepGlobs };
   }
 
   async tree(dir?: string, options: TreeOptions = {}): Promise<string> {
@@ -510,7 +515,7 @@ function initialState(where: string | WorkspaceSource, options: RepoOptions): Vi
 const EXPLICIT_PATHS_CHARS = 8000;
 
 /** Parts per rg process a big grep is cut into (more than one, so that uneven parts even out). */
-const PARTS_PER_PROCESS = 3;
+const PARTS_PER_PROCESS = Number(process.env.RLM_PPP ?? 3);
 /** Fewest candidates worth a partitioned search, and fewest per part (each part is one rg start). */
 const PARTITION_MIN_FILES = 2000;
 const PART_MIN_FILES = 500;
@@ -519,27 +524,78 @@ const PART_MIN_FILES = 500;
 interface GrepCandidates {
   files: readonly string[];
   index: ReadonlyMap<string, number>;
-  partitions(): SearchPartition[] | null;
+  partitions(): Promise<SearchPartition[] | null>;
 }
 
-function grepCandidateList(files: readonly string[], listed: ReadonlySet<string>, folders: readonly { name: string }[]): GrepCandidates {
+function grepCandidateList(
+  files: readonly string[],
+  listed: ReadonlySet<string>,
+  folders: readonly { name: string }[],
+  snapshot: Snapshot,
+): GrepCandidates {
   const index = new Map<string, number>();
   for (let i = 0; i < files.length; i++) index.set(files[i]!, i);
   const folderRoots = new Set(folders.length > 1 ? folders.map((f) => f.name) : []);
-  let parts: SearchPartition[] | null | undefined;
-  return {
-    files,
-    index,
-    partitions: () =>
-      (parts ??= partitionFiles(files, {
-        parts: Math.min(ripgrepProcessLimit() * PARTS_PER_PROCESS, Math.floor(files.length / PART_MIN_FILES)),
-        minFiles: PARTITION_MIN_FILES,
-        maxArgChars: EXPLICIT_PATHS_CHARS,
-        // A directory with its own .gitignore is walked whole (see partitions.ts); a
-        // folder's root .gitignore is passed to rg separately.
-        keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
-      })),
+  const parts = Math.min(ripgrepProcessLimit() * PARTS_PER_PROCESS, Math.floor(files.length / PART_MIN_FILES));
+  let balanced: SearchPartition[] | null | undefined;
+  const partitions = async (): Promise<SearchPartition[] | null> => {
+    if (balanced !== undefined) return balanced;
+    if (files.length < PARTITION_MIN_FILES || parts < 2) return null;
+    const sizes = await knownSizes(snapshot, files);
+    const result = partitionFiles(files, {
+      parts,
+      minFiles: PARTITION_MIN_FILES,
+      maxArgChars: EXPLICIT_PATHS_CHARS,
+      // A directory with its own .gitignore is walked whole (see partitions.ts); a
+      // folder's root .gitignore is passed to rg separately.
+      keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
+      sizes,
+    });
+    // Parts balanced by count are not kept: the next grep may have the sizes.
+    if (sizes !== null) balanced = result;
+    return result;
   };
+  return { files, index, partitions };
+}
+
+/**
+ * The files' sizes when the snapshot already has them all (a run's summary looks at every
+ * file first), else null: then the sizes are looked up in the background for the next
+ * grep, and this one balances its parts by file count rather than wait for them.
+ */
+async function knownSizes(snapshot: Snapshot, files: readonly string[]): Promise<Float64Array | null> {
+  const sizes = new Float64Array(files.length);
+  let known = false;
+  const all = mapLimit(files, 64, (f) => snapshot.size(f).catch(() => 0)).then((values) => {
+    for (let i = 0; i < values.length; i++) sizes[i] = values[i]!;
+    known = true;
+  });
+  // Sizes the snapshot holds resolve in this turn's microtasks, before setImmediate runs.
+  await Promise.race([all, new Promise<void>((resolve) => setImmediate(resolve))]);
+  return known ? sizes : null;
+}
+
+/** Greps of this process that run at once (the rest wait, in order); see grep(). */
+const GREPS_AT_ONCE = 8;
+const greps = new Slots(GREPS_AT_ONCE);
+
+/** Patterns the grep worker compiled without error lately: a fan-out of the same grep needs one check. */
+const validPatterns = new Set<string>();
+const VALID_PATTERNS_KEPT = 256;
+
+/** Null when the worker compiles the pattern, else the parser's reason. */
+async function compileCheck(pool: GrepWorkerPool, spec: PatternSpec, jobs: { signal?: AbortSignal; budget: WorkBudget }): Promise<string | null> {
+  const key = `${spec.flags}/${spec.pattern}`;
+  if (validPatterns.has(key)) return null;
+  try {
+    await pool.run({ kind: 'compile', spec }, { ...jobs, size: spec.pattern.length });
+  } catch (err) {
+    if (err instanceof WorkerJobError) return err.message;
+    throw stoppedError(spec.pattern, err, { paths: ['(compiling the pattern)'], lines: 0, longest: 0, bytes: 0 });
+  }
+  if (validPatterns.size >= VALID_PATTERNS_KEPT) validPatterns.delete(validPatterns.values().next().value!);
+  validPatterns.add(key);
+  return null;
 }
 
 function globOverrunMessage(glob: string | string[], err: WorkerOverrun): string {
