@@ -22,12 +22,21 @@ const HEAP_EVERY = 25;
 // Count sandbox workers honestly: wrap the Worker class the sandbox constructs (it reads
 // `worker_threads.Worker` at construction time) and watch every instance's 'exit'.
 const workerThreads = require('node:worker_threads') as { Worker: new (...args: any[]) => import('node:worker_threads').Worker };
+// The grep worker (dist/grep-worker.js) is counted apart: it is one per process, shared by
+// every run, and ends itself after 2 s without work, so it is checked after idling.
 let workersStarted = 0;
 let workersExited = 0;
+let grepWorkersStarted = 0;
+let grepWorkersExited = 0;
 const OriginalWorker = workerThreads.Worker;
 workerThreads.Worker = class CountingWorker extends OriginalWorker {
   constructor(...args: any[]) {
     super(...args);
+    if (String(args[0]).includes('grep-worker')) {
+      grepWorkersStarted++;
+      this.once('exit', () => grepWorkersExited++);
+      return;
+    }
     workersStarted++;
     this.once('exit', () => workersExited++);
   }
@@ -50,6 +59,7 @@ export interface SoakSnapshot {
   fds: number | null;
   sockets: number | null;
   workersLive: number;
+  grepWorkersLive: number;
 }
 
 export interface SoakChildResult {
@@ -62,6 +72,7 @@ export interface SoakChildResult {
   afterIdle: SoakSnapshot;
   workersStarted: number;
   workersExited: number;
+  grepWorkersStarted: number;
   runMs: number[];
   rssMiBPerRun: number[];
   /** Heap used after GC every HEAP_EVERY runs: a leak shows as a steady climb. */
@@ -125,6 +136,7 @@ async function snapshot(afterRun: number): Promise<SoakSnapshot> {
     threads: threads(),
     ...descriptors(),
     workersLive: workersStarted - workersExited,
+    grepWorkersLive: grepWorkersStarted - grepWorkersExited,
   };
 }
 
@@ -183,7 +195,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
   const afterIdle = await snapshot(runs);
 
-  const result: SoakChildResult = { runs, baseline, after10: after10!, after10Idle: after10Idle!, afterAll, afterIdle, workersStarted, workersExited, runMs, rssMiBPerRun, heapCurve, failures: failures.slice(0, 20) };
+  const result: SoakChildResult = { runs, baseline, after10: after10!, after10Idle: after10Idle!, afterAll, afterIdle, workersStarted, workersExited, grepWorkersStarted, runMs, rssMiBPerRun, heapCurve, failures: failures.slice(0, 20) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

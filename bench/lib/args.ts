@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench` (pure, so it can be tested). */
 
-export const MEASUREMENTS = ['sandbox', 'search', 'memory', 'fanout', 'context', 'soak'] as const;
+export const MEASUREMENTS = ['sandbox', 'search', 'memory', 'fanout', 'context', 'soak', 'hostload'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface BenchArgs {
@@ -22,7 +22,7 @@ export const DEFAULT_SOAK_RUNS = 200;
 
 export const USAGE = `npm run bench -- [--repo PATH] [--runs N] [--only a,b] [--out FILE] [--keep-temp] [--soak-runs N]
 
-  --repo PATH     tree searched by the search and memory measurements (default: ./node_modules)
+  --repo PATH     tree searched by the search, memory and hostload measurements (default: ./node_modules)
   --runs N        samples per measurement, medians are reported (default ${DEFAULT_RUNS})
   --only a,b      any of ${MEASUREMENTS.join(', ')} (default: all)
   --out FILE      JSON with every raw sample (default ${DEFAULT_OUT})

@@ -24,7 +24,15 @@ export interface ProcessRun {
 export function runProcess(
   cmd: string,
   args: readonly string[],
-  options: { cwd?: string; keep?: boolean; countNul?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    keep?: boolean;
+    countNul?: boolean;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** Kill the process once it has printed this many records; `ms` is then the time to that record. */
+    maxRecords?: number;
+  } = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -42,9 +50,16 @@ export function runProcess(
             timedOut = true;
             child.kill('SIGKILL');
           }, options.timeoutMs);
+    let cutAt: number | null = null;
     child.stdout.on('data', (chunk: Buffer) => {
+      if (cutAt !== null) return;
       bytes += chunk.length;
       for (let i = chunk.indexOf(sep); i !== -1; i = chunk.indexOf(sep, i + 1)) records++;
+      if (options.maxRecords !== undefined && records >= options.maxRecords) {
+        cutAt = performance.now() - t0;
+        records = options.maxRecords;
+        child.kill('SIGKILL');
+      }
       if (options.keep) kept.push(chunk);
     });
     child.stderr.on('data', (d: Buffer) => {
@@ -55,7 +70,7 @@ export function runProcess(
       if (timer) clearTimeout(timer);
       resolve({
         timedOut,
-        ms: performance.now() - t0,
+        ms: cutAt ?? performance.now() - t0,
         code,
         records,
         stdoutBytes: bytes,

@@ -39,3 +39,64 @@ export function soakRootCode(turn: number, question = ''): string {
 export function questionOf(messages: ReadonlyArray<{ content: string }>): string {
   return /^Question: (.*)$/m.exec(messages[1]?.content ?? '')?.[1] ?? '';
 }
+
+/**
+ * Root code of the host-load run (bench/children/hostLoadChild.ts): a model that lists,
+ * greps, reads and fans out hard over a big tree, hostile patterns and a hostile glob
+ * included, while the host's event loop and memory are watched. The last turn's answer is
+ * a JSON summary of what the run did.
+ */
+export const HOSTLOAD_ORDINARY_PATTERNS: readonly string[] = [
+  'import', 'def ', 'class \\w+', 'TODO', 'self\\.\\w+ = ', 'raise \\w+Error', 'return None', '\\bNone\\b',
+  'lambda', 'async def', 'yield', '__init__', '@property', 'except \\w+', 'with open\\(', 'print\\(',
+  'XMLHttpRequest', 'Licensed under', 'deprecated', '[0-9a-f]{40}', 'function\\s+\\w+', 'https?://\\S+', '^\\s*#', '\\d{4}-\\d{2}-\\d{2}',
+];
+
+/** Patterns that backtrack on ordinary lines (the deadline stops them) or that rg rejects (JavaScript judges every line). */
+export const HOSTLOAD_HOSTILE_PATTERNS: readonly string[] = [
+  '\\w*\\w*\\w*\\w*\\w*\\w*\\w*!',
+  '(\\w+\\s?){10}=>',
+  '(.*?,){12}x',
+  '[^]*\\w*\\w*\\w*\\w*#',
+  '(?<=\\w*)\\w*\\w*\\w*\\w*!',
+  '(\\w+)\\w*\\w*\\w*\\1!',
+];
+
+export function hostLoadRootCode(turn: number): string {
+  switch (turn) {
+    case 0:
+      return 'print(await repo.tree());\nglobalThis.all = await repo.files();\nconst py = await repo.files("**/*.py");\nprint(all.length, py.length)';
+    case 1:
+      return [
+        `const pats = ${JSON.stringify(HOSTLOAD_ORDINARY_PATTERNS)};`,
+        'const results = await Promise.all(pats.flatMap((p) => [repo.grep(p, { maxResults: 5000 }), repo.grep(p, { ignoreCase: true, glob: "**/*.py" }), repo.grep(p, { glob: ["**/test*/**", "!**/*.txt"] })]));',
+        'globalThis.grepHits = results.reduce((n, r) => n + r.length, 0);',
+        'globalThis.greps = results.length;',
+        'print(greps, "greps,", grepHits, "hits")',
+      ].join('\n');
+    case 2:
+      return [
+        `const hostile = ${JSON.stringify(HOSTLOAD_HOSTILE_PATTERNS)};`,
+        'globalThis.stopped = 0; globalThis.hostileHits = 0;',
+        'const outcomes = await Promise.all(hostile.map((p) => repo.grep(p).then((h) => { hostileHits += h.length; return p + " → " + h.length; }, (e) => { stopped++; return p + " → " + String(e.message).slice(0, 100); })));',
+        'try { await repo.grep("import", { glob: "**/" + "*e".repeat(60) + "z" }); } catch (e) { stopped++; }',
+        'print(outcomes.join("\\n"))',
+      ].join('\n');
+    case 3:
+      return [
+        'const py = all.filter((f) => f.endsWith(".py")).slice(0, 600);',
+        'const texts = await Promise.all(py.map((f) => repo.read(f).catch(() => "")));',
+        'const ranges = await Promise.all(py.slice(0, 300).map((f) => repo.read(f, { start: 1, end: 40 }).catch(() => "")));',
+        'const stats = await Promise.all(py.slice(0, 300).map((f) => repo.stat(f)));',
+        'const groups = await repo.clusters("**/*.py");',
+        'globalThis.readChars = texts.reduce((n, t) => n + t.length, 0) + ranges.reduce((n, t) => n + t.length, 0);',
+        'globalThis.reads = texts.length + ranges.length;',
+        'globalThis.sample = texts.slice(0, 16);',
+        'print(reads, readChars, stats.length, groups.length)',
+      ].join('\n');
+    case 4:
+      return 'const notes = await llm.batch(sample.map((t) => "Summarise:\\n" + t.slice(0, 20000)));\nprint(notes.length)';
+    default:
+      return 'answer.content = JSON.stringify({ files: all.length, greps, grepHits, hostileStopped: stopped, hostileHits, reads, readChars, subCalls: notes.length });\nanswer.ready = true';
+  }
+}

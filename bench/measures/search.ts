@@ -1,15 +1,25 @@
 /**
- * 2. Search: repo.grep against rg run directly on the same tree with the same options
- * (the arguments come from the engine's own `ripgrepArgs`, so ignore rules, hidden files,
- * --text, --crlf, --sort path and the binary-extension globs are identical), and
+ * 2. Search: repo.grep against ripgrep's fastest way to give the same results, and
  * repo.files against `rg --files` with the same ignore options.
  *
+ * What repo.grep returns for a pattern is its first `maxResults` matches (5,000 here) in
+ * path order. ripgrep can give exactly that in two ways, both with the engine's own
+ * arguments (`ripgrepArgs`: ignore rules, hidden files, --text, --crlf, the binary-extension
+ * globs):
+ *   - parallel: without `--sort path` (rg's default, every core), all matching lines, then
+ *     sorted and cut, which costs rg nothing more;
+ *   - ordered: with `--sort path` (one thread), stopped at the 5,000th line (the clock stops
+ *     there), which only pays when the pattern has more matches than that.
+ * The reference of each pattern is the faster of the two medians, measured in the same run
+ * (interleaved with repo.grep); the table says which. repo.grep runs on a repo whose
+ * listing and sizes are made (as in a run, whose summary looks at every file first), a new
+ * repo per sample (so binary sniffs are not cached), and answers from ripgrep.
+ *
  * repo.grep does more than rg: it checks every line rg reports against the listing, the
- * file's binary sniff (first 8 KiB, once per file) and the JavaScript regex, then sorts.
- * To show where the time goes, three more figures are taken per pattern: the engine's
- * rg runner with a no-op consumer (spawn + stream parsing), repo.grep a second time on
- * the same repo (binary sniffs cached), and rg without `--sort path` (rg's parallel walk,
- * which the engine gives up to keep the maxResults cut-off deterministic).
+ * file's binary sniff (first 8 KiB, once per file) and the JavaScript regex (in its
+ * worker thread), then sorts. Breakdown figures per pattern: rg with the engine's exact
+ * arguments (ordered, full), the engine's rg runner with a no-op consumer (launcher,
+ * spawn, stream parsing), and repo.grep a second time on the same repo (sniffs cached).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,7 +37,9 @@ import type { BenchContext, MeasurementResult } from '../lib/context';
 import { runProcess } from '../lib/proc';
 import { PATTERNS } from '../lib/patterns';
 
-const TARGET = 1.5;
+const TARGET = 1.2;
+/** repo.files against rg --files (the listing's own target). */
+const FILES_TARGET = 1.5;
 
 /** The flags repo.files' listing semantics correspond to (same ignore handling as ripgrepArgs). */
 export function rgFilesArgs(sorted: boolean): string[] {
@@ -142,16 +154,18 @@ function withoutSort(args: string[]): string[] {
   return i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
 }
 
-/** A repo whose listing is already made (as in a run, where the summary lists everything first). */
+/** A repo whose listing and sizes are made, as in a run (its summary looks at every file first). */
 async function primedRepo(root: string, rgPath: string): Promise<WorkspaceRepo> {
   const repo = new WorkspaceRepo(root, { ripgrepPath: rgPath });
-  await repo.files();
+  await repo.summary();
   return repo;
 }
 
 interface PatternSamples {
   rg: number[];
   rgParallel: number[];
+  /** rg --sort path, stopped at its MAX_RESULTS_CAP-th line. */
+  rgOrderedCut: number[];
   parseOnly: number[];
   grep: number[];
   grepCachedSniff: number[];
@@ -219,7 +233,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     const ignoreCase = p.ignoreCase === true;
     const args = ripgrepArgs(query(p.pattern, ignoreCase));
     const parallelArgs = withoutSort(args);
-    const s: PatternSamples = { rg: [], rgParallel: [], parseOnly: [], grep: [], grepCachedSniff: [], rgLines: 0, longLines: null, fsCounts: null, grepMatches: 0, filesWithMatches: 0, engine: null, capped: false };
+    const s: PatternSamples = { rg: [], rgParallel: [], rgOrderedCut: [], parseOnly: [], grep: [], grepCachedSniff: [], rgLines: 0, longLines: null, fsCounts: null, grepMatches: 0, filesWithMatches: 0, engine: null, capped: false };
     // Warm-up: page cache, and the first spawn of each kind.
     await runProcess(rgPath, args, { cwd: root });
     await (await primedRepo(root, rgPath)).grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
@@ -229,6 +243,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
       s.rg.push(direct.ms);
       s.rgLines = direct.records;
       s.rgParallel.push((await runProcess(rgPath, parallelArgs, { cwd: root })).ms);
+      s.rgOrderedCut.push((await runProcess(rgPath, args, { cwd: root, maxRecords: MAX_RESULTS_CAP })).ms);
 
       const t0 = performance.now();
       const outcome = await runRipgrep(rgPath, args, root, async () => true);
@@ -251,7 +266,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     s.longLines = await longLineRereads(rgPath, args, root);
     const counts: FsCounts = { readFile: 0, readFileBytes: 0, readHead: 0, stat: 0, streams: 0 };
     const counted = new WorkspaceRepo(root, { ripgrepPath: rgPath, fs: countingFs(counts) });
-    await counted.files();
+    await counted.summary();
     Object.assign(counts, { readFile: 0, readFileBytes: 0, readHead: 0, stat: 0, streams: 0 });
     await counted.grep(p.pattern, { ignoreCase, maxResults: MAX_RESULTS_CAP });
     s.fsCounts = { ...counts };
@@ -263,13 +278,16 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
   const rows: Row[] = [];
   const details: string[] = [
     `Search breakdown (medians, ms; tree ${root}, ${listed.toLocaleString('en-US')} files):`,
-    '  pattern                                        rg same-opts  rg parallel  rg+node parse  repo.grep  grep (sniffs cached)  rg lines  matches  files  sniffs  whole-file reads',
+    '  pattern                                        rg same-opts  rg parallel  rg ordered, cut  rg+node parse  repo.grep  grep (sniffs cached)  rg lines  matches  files  sniffs  whole-file reads',
   ];
   let sumGrep = 0;
   let sumRg = 0;
   for (const [name, s] of Object.entries(perPattern)) {
     const g = median(s.grep);
-    const r = median(s.rg);
+    const parallel = median(s.rgParallel);
+    const orderedCut = median(s.rgOrderedCut);
+    // The fastest way rg gives the same first MAX_RESULTS_CAP matches in path order.
+    const r = Math.min(parallel, orderedCut);
     sumGrep += g;
     sumRg += r;
     const q = ratio(g, r);
@@ -279,14 +297,14 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
       unit: 'ms',
       value: g,
       reference: r,
-      referenceLabel: 'rg, same options',
+      referenceLabel: parallel <= orderedCut ? 'rg parallel' : `rg --sort path, cut at ${MAX_RESULTS_CAP.toLocaleString('en-US')}`,
       ratio: q,
       target: `≤ ${TARGET}× rg`,
       met: within(q, TARGET),
-      ...(s.capped ? { note: `stopped at the ${MAX_RESULTS_CAP}-result cap: rg searched further, so the ratio flatters repo.grep.` } : {}),
+      ...(s.capped ? { note: `${MAX_RESULTS_CAP.toLocaleString('en-US')} matches or more: the first ${MAX_RESULTS_CAP.toLocaleString('en-US')} in path order are the result.` } : {}),
     });
     details.push(
-      `  ${name.padEnd(45)}  ${median(s.rg).toFixed(1).padStart(12)}  ${median(s.rgParallel).toFixed(1).padStart(11)}  ${median(s.parseOnly).toFixed(1).padStart(13)}  ${g.toFixed(1).padStart(9)}  ${median(s.grepCachedSniff).toFixed(1).padStart(20)}  ${String(s.rgLines).padStart(8)}  ${String(s.grepMatches).padStart(7)}  ${String(s.filesWithMatches).padStart(5)}  ${String(s.fsCounts?.readHead ?? '?').padStart(6)}  ${s.fsCounts && s.fsCounts.readFile + s.fsCounts.streams > 0 ? `${s.fsCounts.readFile} (${(s.fsCounts.readFileBytes / 2 ** 20).toFixed(1)} MiB)${s.fsCounts.streams ? ` + ${s.fsCounts.streams} streamed` : ''}; read + split alone: ${s.longLines?.ms.toFixed(0) ?? '?'} ms` : '0'}`,
+      `  ${name.padEnd(45)}  ${median(s.rg).toFixed(1).padStart(12)}  ${parallel.toFixed(1).padStart(11)}  ${orderedCut.toFixed(1).padStart(15)}  ${median(s.parseOnly).toFixed(1).padStart(13)}  ${g.toFixed(1).padStart(9)}  ${median(s.grepCachedSniff).toFixed(1).padStart(20)}  ${String(s.rgLines).padStart(8)}  ${String(s.grepMatches).padStart(7)}  ${String(s.filesWithMatches).padStart(5)}  ${String(s.fsCounts?.readHead ?? '?').padStart(6)}  ${s.fsCounts && s.fsCounts.readFile + s.fsCounts.streams > 0 ? `${s.fsCounts.readFile} (${(s.fsCounts.readFileBytes / 2 ** 20).toFixed(1)} MiB)${s.fsCounts.streams ? ` + ${s.fsCounts.streams} streamed` : ''}; read + split alone: ${s.longLines?.ms.toFixed(0) ?? '?'} ms` : '0'}`,
     );
   }
   const total = ratio(sumGrep, sumRg);
@@ -296,7 +314,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     unit: 'ms',
     value: sumGrep,
     reference: sumRg,
-    referenceLabel: 'rg, same options',
+    referenceLabel: "rg's fastest mode per pattern",
     ratio: total,
     target: `≤ ${TARGET}× rg`,
     met: within(total, TARGET),
@@ -312,8 +330,8 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     reference: rf,
     referenceLabel: 'rg --files --sort path',
     ratio: fq,
-    target: `≤ ${TARGET}× rg`,
-    met: within(fq, TARGET),
+    target: `≤ ${FILES_TARGET}× rg`,
+    met: within(fq, FILES_TARGET),
     note:
       `rg --files without --sort: ${median(rgFilesParallel).toFixed(1)} ms; rg lists ${rgListed.toLocaleString('en-US')} files, ` +
       `repo.files ${listed.toLocaleString('en-US')} (${symlinked} of them symbolic links to files, which rg --files skips).`,

@@ -105,10 +105,11 @@ export async function measureSoak(ctx: BenchContext): Promise<MeasurementResult>
       referenceLabel: 'before run 1',
       ratio: null,
       target: 'no leak',
-      met: leakedWorkers === 0 && result.workersStarted > 0 && (threadDelta === null || threadDelta <= 0),
+      met: leakedWorkers === 0 && result.workersStarted > 0 && (threadDelta === null || threadDelta <= 0) && afterIdle.grepWorkersLive === 0,
       note:
         `${result.workersStarted} workers started, ${result.workersExited} exited; OS threads ${baseline.threads ?? '?'} before, ` +
-        `${after10.threads ?? '?'} after run 10, ${afterAll.threads ?? '?'} after run ${result.runs}.`,
+        `${after10.threads ?? '?'} after run 10, ${afterAll.threads ?? '?'} after run ${result.runs}, ${afterIdle.threads ?? '?'} after idling; ` +
+        `the process's grep worker: started ${result.grepWorkersStarted} times, ${afterAll.grepWorkersLive} live right after the last run, ${afterIdle.grepWorkersLive} after idling.`,
     },
     {
       group: 'soak',

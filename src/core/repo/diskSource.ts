@@ -25,6 +25,9 @@ import { RepoError } from './types';
 
 export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/.git/**'];
 
+/** How long the root .gitignore's existence is trusted for grep (see hasRootGitignore). */
+const ROOT_GITIGNORE_TTL_MS = 5000;
+
 export interface DiskSourceOptions {
   /** The folder's name; defaults to the root directory's name. */
   name?: string;
@@ -45,6 +48,7 @@ export class DiskSource implements WorkspaceSource {
   readonly useGitignore: boolean;
   private readonly fs: RepoFs;
   private rg: string | null;
+  private rootGitignore: { at: number; exists: Promise<boolean> } | null = null;
   private realRootPromise: Promise<string> | undefined;
 
   /** Checks that `root` is a directory (synchronously, so a bad root fails where it is given). */
@@ -122,8 +126,7 @@ export class DiskSource implements WorkspaceSource {
     if (rgPath === null) return { ok: false, reason: 'rg failed to start' };
     const under = query.paths === null ? (query.under ?? null) : null;
     // A walk below the root misses the root's .gitignore (rg reads none above its paths): pass it.
-    const rootIgnoreFile =
-      under !== null && this.useGitignore && (await this.fs.stat(this.abs('.gitignore')).then((s) => s.isFile(), () => false)) ? '.gitignore' : null;
+    const rootIgnoreFile = under !== null && this.useGitignore && (await this.hasRootGitignore()) ? '.gitignore' : null;
     const args = ripgrepArgs({
       pattern: query.pattern,
       ignoreCase: query.ignoreCase,
@@ -145,6 +148,21 @@ export class DiskSource implements WorkspaceSource {
     if (outcome.spawnFailed) this.rg = null; // it will not start next time either: no search from now on
     return { ok: false, reason: outcome.reason };
   };
+
+  /**
+   * Whether the root has a .gitignore, looked up at most every few seconds: the parts of
+   * one grep all ask, and must reach rg's process slots in their order (a cached answer
+   * resolves in order). A stale answer costs speed, never results: without the file rg
+   * searches more than the listing holds, with a missing one it fails and the JavaScript
+   * grep answers.
+   */
+  private hasRootGitignore(): Promise<boolean> {
+    const now = Date.now();
+    if (this.rootGitignore === null || now - this.rootGitignore.at > ROOT_GITIGNORE_TTL_MS) {
+      this.rootGitignore = { at: now, exists: this.fs.stat(this.abs('.gitignore')).then((st) => st.isFile(), () => false) };
+    }
+    return this.rootGitignore.exists;
+  }
 
   private abs(rel: string): string {
     return absolutePath(this.root, rel);

@@ -9,13 +9,14 @@ import { parentPort } from 'node:worker_threads';
 import type { PatternSpec, WorkerReply, WorkerRequest } from './grepProtocol';
 import { compileRegex, matchLineText, windowFromPreview } from './grepText';
 import { decodeUtf8, splitLines } from './lines';
-import { compileGlobs, ripgrepGlobs } from './globMatch';
+import { compileGlobs, ripgrepGlobs, type GlobSelection } from './globMatch';
 
 const port = parentPort;
 if (port === null) throw new Error('grepWorker.ts runs as a worker thread');
 
 const CACHE = 32;
 const compiled = new Map<string, RegExp>();
+const globs = new Map<string, GlobSelection | null>();
 
 function regexOf(spec: PatternSpec): RegExp {
   const key = `${spec.flags}/${spec.pattern}`;
@@ -77,8 +78,15 @@ function answer(request: WorkerRequest): WorkerReply {
       return { id: request.id, ok: true, kind: 'files', file: Int32Array.from(file), line: Int32Array.from(line), texts };
     }
     case 'select': {
-      // compileGlobs throws a RepoError the model can act on for a bad glob.
-      const selection = compileGlobs(request.glob, request.call);
+      // compileGlobs throws a RepoError the model can act on for a bad glob. A selection
+      // comes in slices of paths, so the compiled glob is kept for the next slice.
+      const key = `${request.call}\u0000${JSON.stringify(request.glob)}`;
+      let selection = globs.get(key);
+      if (selection === undefined) {
+        selection = compileGlobs(request.glob, request.call);
+        if (globs.size >= CACHE) globs.delete(globs.keys().next().value!);
+        globs.set(key, selection);
+      }
       const mask = new Uint8Array(request.paths.length);
       if (selection === null) mask.fill(1);
       else for (let i = 0; i < request.paths.length; i++) if (selection.match(request.paths[i]!)) mask[i] = 1;

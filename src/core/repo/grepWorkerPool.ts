@@ -130,6 +130,11 @@ export class GrepWorkerPool {
     this.idleMs = options.idleMs ?? IDLE_MS;
   }
 
+  /** Jobs waiting for the worker (for tests and diagnostics). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** The worker's thread id while one runs (for tests), else null. */
   get threadId(): number | null {
     return this.worker?.threadId ?? null;

@@ -13,6 +13,7 @@ import { RepoError } from './types';
 import type { PatternSpec } from './grepProtocol';
 import { GrepWorkerPool, WorkCancelled, WorkerJobError, WorkerOverrun, type JobOptions, type ReplyOf, type WorkBudget } from './grepWorkerPool';
 import { backtrackingAdvice } from './regexRisk';
+import { mapLimit } from './snapshot';
 
 const BATCH_LINES = 2000;
 const BATCH_CHARS = 256 * 1024;
@@ -22,9 +23,15 @@ const BATCH_FILE_BYTES = 1024 * 1024;
 /** A grep ended by its deadline, its budget or its caller: the message is for the model. */
 export class GrepStopped extends RepoError {}
 
-export function cancelledError(pattern: string): GrepStopped {
-  return new GrepStopped(`repo.grep(${shortPattern(pattern)}) was cancelled (its cell ended or the run was stopped).`);
+/** A grep ended by its caller's signal. */
+export class GrepCancelled extends GrepStopped {}
+
+export function cancelledError(pattern: string): GrepCancelled {
+  return new GrepCancelled(`repo.grep(${shortPattern(pattern)}) was cancelled (its cell ended or the run was stopped).`);
 }
+
+/** Binary sniffs (a read of 8 KiB each) one batch runs at once. */
+const SNIFFS_AT_ONCE = 32;
 
 export interface JudgeOptions {
   pool: GrepWorkerPool;
@@ -44,8 +51,8 @@ interface PendingLine {
   line: number;
   text: string;
   cut: boolean;
-  /** Resolves true when the line's file turns out binary (then the line is dropped). */
-  skip?: Promise<boolean>;
+  /** Whether the line's file is binary (then the line is dropped): asked once per file, when the batch goes out. */
+  skip?: () => Promise<boolean>;
 }
 
 interface PendingFile {
@@ -78,15 +85,19 @@ export class LineJudge {
 
   /**
    * Adds one line; returns a promise (await it before pushing more) when a batch went out.
-   * `skip` (a file's binary sniff) is awaited only when the batch is sent, with the rest
-   * of the batch's, so that files are sniffed in parallel rather than one by one.
+   * `skip` (a file's binary sniff; the same function for every line of a file) is called
+   * only when the batch is sent, a few files at a time, so that files are sniffed in
+   * parallel rather than one by one, without a burst of thousands of reads at once.
    */
-  pushLine(path: string, line: number, text: string, cut: boolean, skip?: Promise<boolean>): Promise<void> | undefined {
+  pushLine(path: string, line: number, text: string, cut: boolean, skip?: () => Promise<boolean>): Promise<void> | undefined {
     if (this.done) return undefined;
     if (this.files.length > 0) return this.flush().then(() => this.pushLine(path, line, text, cut, skip));
     this.lines.push({ path, line, text, cut, skip });
     this.linesChars += text.length;
-    return this.lines.length >= BATCH_LINES || this.linesChars >= BATCH_CHARS ? this.flush() : undefined;
+    // Also as soon as the batch could complete the grep: its lines then get judged (and the
+    // search stopped) without waiting for a full batch, which a sparse search may never fill.
+    const full = this.lines.length >= BATCH_LINES || this.linesChars >= BATCH_CHARS || this.lines.length >= this.o.limit - this.matches.length;
+    return full ? this.flush() : undefined;
   }
 
   /** Adds a whole file's bytes (lines as lines.ts splits them); as pushLine. */
@@ -142,9 +153,13 @@ export class LineJudge {
   }
 
   private async judgeLines(pending: PendingLine[]): Promise<void> {
-    const skips = new Map<Promise<boolean>, boolean>();
+    const skips = new Map<() => Promise<boolean>, boolean>();
     for (const r of pending) if (r.skip !== undefined) skips.set(r.skip, false);
-    if (skips.size > 0) await Promise.all([...skips.keys()].map(async (p) => skips.set(p, await p)));
+    if (skips.size > 0) {
+      const asks = [...skips.keys()];
+      const answers = await mapLimit(asks, SNIFFS_AT_ONCE, (ask) => ask());
+      asks.forEach((ask, i) => skips.set(ask, answers[i]!));
+    }
     const batch = skips.size > 0 ? pending.filter((r) => r.skip === undefined || !skips.get(r.skip)) : pending;
     if (batch.length === 0) return;
     const texts = batch.map((r) => r.text);

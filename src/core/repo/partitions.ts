@@ -79,10 +79,17 @@ export function partitionFiles(files: readonly string[], options: PartitionOptio
       }
       const child = p.slice(0, slash);
       const prefix = `${child}/`;
-      let j = i + 1;
-      while (j < hi && files[j]!.startsWith(prefix)) j++;
-      children.push({ dir: child, lo: i, hi: j, file: false });
-      i = j;
+      // The directory's files are contiguous: find where they end by bisection, so a level
+      // costs its number of entries, not its number of files.
+      let a = i + 1;
+      let b = hi;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (files[mid]!.startsWith(prefix)) a = mid + 1;
+        else b = mid;
+      }
+      children.push({ dir: child, lo: i, hi: a, file: false });
+      i = a;
     }
     // Pushed in reverse so that units come out in path order.
     for (let c = children.length - 1; c >= 0; c--) stack.push(children[c]!);

@@ -76,7 +76,7 @@ function handle(m) {
   const r = runs.get(m.id);
   if (!r) return;
   if (m.op === 'kill') {
-    // Drained after the kill: a paused pipe would keep 'close' (and the exit frame) from coming.
+    // What a killed rg still writes is dropped, not relayed (and read, should it be paused).
     r.killed = true;
     r.child.kill('SIGKILL');
     r.child.stdout.resume();

@@ -47,6 +47,10 @@ export const CUT_MARKER = ' [... omitted end of long line]';
 /** Bytes of parsed output waiting to be checked before rg's stdout is paused (and resumed below LOW_WATER). */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = 512 * 1024;
+/** How long a killed rg's exit is waited for before its search ends regardless. */
+const KILL_GRACE_MS = 10_000;
+/** Longest stretch records are consumed without yielding to the event loop. */
+const SLICE_MS = 8;
 
 export interface RipgrepQuery {
   pattern: string;
@@ -225,20 +229,32 @@ function runHoldingSlot(
     let consumerError: unknown = null;
     let pid: number | undefined;
 
+    let killTimer: NodeJS.Timeout | null = null;
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
       queue.length = 0;
       queuedBytes = 0;
       launcher.kill(id);
+      // rg dies at once; should its exit never be reported (a wedged launcher), the search
+      // must still end: a grep never waits on a process it has given up on.
+      killTimer = setTimeout(() => {
+        if (closed) return;
+        closed = true;
+        void consume();
+      }, KILL_GRACE_MS);
+      killTimer.unref();
     };
     const onAbort = (): void => {
       cancelled = true;
       stop();
     };
 
+    let finished = false;
     const finish = (): void => {
-      if (!closed || consuming || (queue.length > 0 && !stopped)) return;
+      if (finished || !closed || consuming || (queue.length > 0 && !stopped)) return;
+      finished = true;
+      if (killTimer !== null) clearTimeout(killTimer);
       signal?.removeEventListener('abort', onAbort);
       if (pid !== undefined) exited(pid);
       if (cancelled) {
@@ -262,8 +278,16 @@ function runHoldingSlot(
     const consume = async (): Promise<void> => {
       if (consuming) return;
       consuming = true;
+      let sliceStart = performance.now();
       try {
         while (queue.length > 0 && !stopped) {
+          // Records the consumer takes synchronously would otherwise all run in one turn
+          // (thousands of them, with 4 MiB queued): give the event loop a turn every few ms.
+          if ((records & 255) === 255 && performance.now() - sliceStart > SLICE_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+            if (stopped) break;
+          }
           const record = queue.shift()!;
           queuedBytes -= record.text.length + record.path.length;
           records++;
@@ -304,6 +328,7 @@ function runHoldingSlot(
         if (stderr.length < 4000) stderr += chunk.toString('utf8');
       },
       exit(outcome) {
+        if (closed) return;
         exitCode = outcome.code;
         spawnError = outcome.error;
         if (!stopped) parser.end(queue);

@@ -89,7 +89,7 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
     const judge = run.judge(lastFileReader(run.snapshot), cutOff);
     part.judge = judge;
     let lastPath: string | null = null;
-    let lastBinary: Promise<boolean> = Promise.resolve(false);
+    let lastBinary: () => Promise<boolean> = () => Promise.resolve(false);
     try {
       part.outcome = await run.search({ ...run.query, under: part.under, signal: part.stop.signal }, async (record) => {
         const i = run.index.get(record.path);
@@ -99,7 +99,8 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
           lastPath = record.path;
           // Sniffed for binary content while the batch fills; a file that vanished or
           // changed under us counts as binary: its lines are skipped.
-          lastBinary = run.snapshot.isBinary(record.path).catch(() => true);
+          const path = record.path;
+          lastBinary = () => run.snapshot.isBinary(path).catch(() => true);
         }
         const text = record.line === 1 ? stripBom(record.text) : record.text;
         const sent = judge.pushLine(record.path, record.line, text, record.cut, lastBinary);

@@ -45,12 +45,13 @@ import { invalidPatternMessage, refuseRiskyPattern } from './grepText';
 import { decodeUtf8, splitLines, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
 import { sourceGrep } from './sourceGrep';
-import { LineJudge, cancelledError, stoppedError } from './lineJudge';
+import { GrepCancelled, LineJudge, cancelledError, stoppedError } from './lineJudge';
 import { GrepWorkerPool, WorkCancelled, WorkerJobError, WorkerOverrun, sharedGrepWorkers, workBudget, type WorkBudget } from './grepWorkerPool';
 import type { PatternSpec } from './grepProtocol';
 import { partitionFiles, type SearchPartition } from './partitions';
 import { ripgrepProcessLimit } from './ripgrep';
 import { Slots } from './slots';
+import { forEachSliced, nextTurn } from './yielding';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { languageBreakdown } from './languages';
@@ -115,6 +116,7 @@ export class WorkspaceRepo implements Repo {
   private readonly sink: ReadSink;
   private scopedFilesPromise: Promise<readonly string[]> | undefined;
   private grepCandidatesPromise: Promise<GrepCandidates> | undefined;
+  private readonly globSelections = new Map<string, Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }>>();
 
   constructor(root: string, options?: RepoOptions);
   constructor(source: WorkspaceSource, options?: ViewOptions);
@@ -243,7 +245,16 @@ export class WorkspaceRepo implements Repo {
     let candidates = all;
     let includeGlobs: string[] | null = null;
     if (options.glob !== undefined) {
-      const selected = await this.selectByGlob(options.glob, all.files, jobs);
+      let selected;
+      for (;;) {
+        try {
+          selected = await this.selectByGlob(options.glob, all, jobs);
+          break;
+        } catch (err) {
+          // A selection shared with a grep that was cancelled: select again for this one.
+          if (!(err instanceof GrepCancelled) || signal?.aborted) throw err;
+        }
+      }
       candidates = selected.candidates;
       includeGlobs = selected.includeGlobs;
     }
@@ -291,11 +302,15 @@ export class WorkspaceRepo implements Repo {
   /** What grep searches: the listing in this view's scope, minus symbolic links and binary names; cached. */
   private grepCandidates(): Promise<GrepCandidates> {
     this.grepCandidatesPromise ??= Promise.all([this.scopedFiles(), this.snapshot.listing()]).then(
-      ([files, listing]) => {
+      async ([files, listing]) => {
         // Symbolic links are not searched (their targets in the workspace are), nor files
         // binary by name; files binary by content are dropped as they are met.
-        const candidates = files.filter((f) => !listing.links.has(f) && !hasBinaryExtension(f));
-        return grepCandidateList(candidates, listing.set, this.source.folders, this.snapshot);
+        const candidates: string[] = [];
+        await forEachSliced(files.length, (i) => {
+          const f = files[i]!;
+          if (!listing.links.has(f) && !hasBinaryExtension(f)) candidates.push(f);
+        });
+        return grepCandidateListSliced(candidates, listing.set, this.source.folders, this.snapshot);
       },
       (err: unknown) => {
         this.grepCandidatesPromise = undefined;
@@ -305,28 +320,63 @@ export class WorkspaceRepo implements Repo {
     return this.grepCandidatesPromise;
   }
 
-  /** The candidates a grep glob selects, matched in the grep worker (a glob compiles to a regex). */
-  private async selectByGlob(
+  /**
+   * The candidates a grep glob selects, matched in the grep worker (a glob compiles to a
+   * regex). The last few selections are kept: a model often greps the same glob again.
+   */
+  private selectByGlob(
     glob: string | readonly string[],
-    files: readonly string[],
+    all: GrepCandidates,
+    jobs: { signal?: AbortSignal; budget: WorkBudget },
+  ): Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }> {
+    const key = JSON.stringify(glob);
+    const kept = this.globSelections.get(key);
+    if (kept !== undefined) {
+      this.globSelections.delete(key);
+      this.globSelections.set(key, kept); // most recently used last
+      return kept;
+    }
+    const selection = this.selectNow(glob, all, jobs);
+    this.globSelections.set(key, selection);
+    if (this.globSelections.size > GLOB_SELECTIONS_KEPT) this.globSelections.delete(this.globSelections.keys().next().value!);
+    selection.catch(() => this.globSelections.delete(key)); // failures (and cancellations) are not kept
+    return selection;
+  }
+
+  private async selectNow(
+    glob: string | readonly string[],
+    all: GrepCandidates,
     jobs: { signal?: AbortSignal; budget: WorkBudget },
   ): Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }> {
     const pool = sharedGrepWorkers();
     const globList = typeof glob === 'string' ? glob : [...glob];
-    let size = 0;
-    for (const f of files) size += f.length;
-    let reply;
-    try {
-      reply = await pool.run({ kind: 'select', glob: globList, call: 'grep()', paths: files as string[] }, { ...jobs, size });
-    } catch (err) {
-      if (err instanceof WorkerJobError && err.repoError) throw new RepoError(err.message);
-      if (err instanceof WorkCancelled) throw cancelledError(typeof glob === 'string' ? glob : glob.join(', '));
-      if (err instanceof WorkerOverrun) throw new RepoError(globOverrunMessage(globList, err));
-      throw err;
+    const files = all.files;
+    const at: number[] = [];
+    let includeGlobs: string[] | null = null;
+    // In slices of paths, so that no one message (its copy on this thread) is large.
+    for (let from = 0; from === 0 || from < files.length; from += SELECT_SLICE) {
+      const paths = files.slice(from, from + SELECT_SLICE) as string[];
+      let size = 0;
+      for (const p of paths) size += p.length;
+      let reply;
+      try {
+        reply = await pool.run({ kind: 'select', glob: globList, call: 'grep()', paths }, { ...jobs, size });
+      } catch (err) {
+        if (err instanceof WorkerJobError && err.repoError) throw new RepoError(err.message);
+        if (err instanceof WorkCancelled) throw cancelledError(typeof glob === 'string' ? glob : glob.join(', '));
+        if (err instanceof WorkerOverrun) throw new RepoError(globOverrunMessage(globList, err));
+        throw err;
+      }
+      for (let i = 0; i < reply.mask.length; i++) if (reply.mask[i] === 1) at.push(from + i);
+      includeGlobs = reply.ripgrepGlobs;
+      if (files.length === 0) break;
     }
-    const selected = files.filter((_, i) => reply.mask[i] === 1);
+    const selected = at.map((i) => files[i]!);
     const listing = await this.snapshot.listing();
-    return { candidates: grepCandidateList(selected, listing.set, this.source.folders, this.snapshot), includeGlobs: reply.ripgrepGlobs };
+    return {
+      candidates: await grepCandidateListSliced(selected, listing.set, this.source.folders, this.snapshot, { candidates: all, at: Int32Array.from(at) }),
+      includeGlobs,
+    };
   }
 
   async tree(dir?: string, options: TreeOptions = {}): Promise<string> {
@@ -515,7 +565,7 @@ function initialState(where: string | WorkspaceSource, options: RepoOptions): Vi
 const EXPLICIT_PATHS_CHARS = 8000;
 
 /** Parts per rg process a big grep is cut into (more than one, so that uneven parts even out). */
-const PARTS_PER_PROCESS = Number(process.env.RLM_PPP ?? 3);
+const PARTS_PER_PROCESS = 3;
 /** Fewest candidates worth a partitioned search, and fewest per part (each part is one rg start). */
 const PARTITION_MIN_FILES = 2000;
 const PART_MIN_FILES = 500;
@@ -524,24 +574,45 @@ const PART_MIN_FILES = 500;
 interface GrepCandidates {
   files: readonly string[];
   index: ReadonlyMap<string, number>;
+  /** The files' sizes, when the snapshot knows them all (kept once known). */
+  sizes(): Promise<Float64Array | null>;
   partitions(): Promise<SearchPartition[] | null>;
 }
 
-function grepCandidateList(
+async function grepCandidateListSliced(
   files: readonly string[],
   listed: ReadonlySet<string>,
   folders: readonly { name: string }[],
   snapshot: Snapshot,
-): GrepCandidates {
+  /** For a glob's selection: the whole list it was selected from, and where each file is in it. */
+  parent?: { candidates: GrepCandidates; at: Int32Array },
+): Promise<GrepCandidates> {
   const index = new Map<string, number>();
-  for (let i = 0; i < files.length; i++) index.set(files[i]!, i);
+  await forEachSliced(files.length, (i) => index.set(files[i]!, i));
   const folderRoots = new Set(folders.length > 1 ? folders.map((f) => f.name) : []);
   const parts = Math.min(ripgrepProcessLimit() * PARTS_PER_PROCESS, Math.floor(files.length / PART_MIN_FILES));
+  let knownSizesArray: Float64Array | undefined;
+  const sizes = async (): Promise<Float64Array | null> => {
+    if (knownSizesArray !== undefined) return knownSizesArray;
+    let found: Float64Array | null;
+    if (parent === undefined) found = await knownSizes(snapshot, files);
+    else {
+      // A selection takes its sizes from the whole list's: no second look-up per file.
+      const all = await parent.candidates.sizes();
+      if (all === null) found = null;
+      else {
+        found = new Float64Array(parent.at.length);
+        for (let k = 0; k < parent.at.length; k++) found[k] = all[parent.at[k]!]!;
+      }
+    }
+    if (found !== null) knownSizesArray = found;
+    return found;
+  };
   let balanced: SearchPartition[] | null | undefined;
   const partitions = async (): Promise<SearchPartition[] | null> => {
     if (balanced !== undefined) return balanced;
     if (files.length < PARTITION_MIN_FILES || parts < 2) return null;
-    const sizes = await knownSizes(snapshot, files);
+    const known = await sizes();
     const result = partitionFiles(files, {
       parts,
       minFiles: PARTITION_MIN_FILES,
@@ -549,13 +620,13 @@ function grepCandidateList(
       // A directory with its own .gitignore is walked whole (see partitions.ts); a
       // folder's root .gitignore is passed to rg separately.
       keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
-      sizes,
+      sizes: known,
     });
     // Parts balanced by count are not kept: the next grep may have the sizes.
-    if (sizes !== null) balanced = result;
+    if (known !== null) balanced = result;
     return result;
   };
-  return { files, index, partitions };
+  return { files, index, sizes, partitions };
 }
 
 /**
@@ -565,15 +636,30 @@ function grepCandidateList(
  */
 async function knownSizes(snapshot: Snapshot, files: readonly string[]): Promise<Float64Array | null> {
   const sizes = new Float64Array(files.length);
-  let known = false;
-  const all = mapLimit(files, 64, (f) => snapshot.size(f).catch(() => 0)).then((values) => {
-    for (let i = 0; i < values.length; i++) sizes[i] = values[i]!;
-    known = true;
-  });
-  // Sizes the snapshot holds resolve in this turn's microtasks, before setImmediate runs.
-  await Promise.race([all, new Promise<void>((resolve) => setImmediate(resolve))]);
-  return known ? sizes : null;
+  for (let from = 0; from < files.length; from += SIZES_SLICE) {
+    const to = Math.min(files.length, from + SIZES_SLICE);
+    const slice: Array<Promise<number>> = [];
+    for (let i = from; i < to; i++) slice.push(snapshot.size(files[i]!).catch(() => 0));
+    let known = false;
+    const all = Promise.all(slice).then((values) => {
+      for (let k = 0; k < values.length; k++) sizes[from + k] = values[k]!;
+      known = true;
+    });
+    // Sizes the snapshot holds resolve in this turn's microtasks, before setImmediate runs;
+    // a slice that does not is being looked up (it is, now, for the next grep): stop here.
+    await Promise.race([all, nextTurn()]);
+    if (!known) return null;
+    await nextTurn();
+  }
+  return sizes;
 }
+
+/** Paths per size look-up slice, and per glob-selection job. */
+const SIZES_SLICE = 4096;
+const SELECT_SLICE = 8192;
+
+/** Grep glob selections a view keeps. */
+const GLOB_SELECTIONS_KEPT = 16;
 
 /** Greps of this process that run at once (the rest wait, in order); see grep(). */
 const GREPS_AT_ONCE = 8;
