@@ -59,6 +59,9 @@ export interface AskOptions {
   /** The models for this question, instead of the session's. */
   root?: ModelRef;
   sub?: ModelRef;
+  /** Limits and prices for this question, instead of the session's (settings may change between questions). */
+  limits?: Partial<Limits>;
+  prices?: Record<string, ModelPrice>;
 }
 
 export interface RlmResult {
@@ -152,7 +155,16 @@ export class RlmSession {
     const root = options.root ?? this.options.root;
     if (!root) throw new TypeError('No model to answer with: give the session a root model, or the question one.');
     const sub = options.sub ?? this.options.sub;
-    const { ctx, end } = startRun({ ...this.options, root, sub, api: this.api, signal: options.signal, onEvent: options.onEvent });
+    const { ctx, end } = startRun({
+      ...this.options,
+      root,
+      sub,
+      limits: options.limits ?? this.options.limits,
+      prices: options.prices ?? this.options.prices,
+      api: this.api,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
     const history = options.history ?? this.exchanges;
     const followUp = history.length > 0;
     const log: ReadRecord[] = [];
