@@ -9,8 +9,10 @@
 //   RLM_E2E_MODEL_LOG     path of a JSON-lines file this fixture appends events to:
 //                         activated, extensions, extensionActivated, request, reply, cancelled,
 //                         error.
+//   RLM_E2E_MODEL_DISABLED=1  register no model (the fixture still logs activation events:
+//                         the driver's signal that the extension host is up).
 // When neither variable reaches the extension host, the same settings are read from
-// <user-data-dir>/rlm-e2e-fixture.json ({ "script": ..., "log": ... }).
+// <user-data-dir>/rlm-e2e-fixture.json ({ "script": ..., "log": ..., "disabled": bool }).
 //
 // A Reply object: { text?: string, chunks?: string[], delayMs?: number,
 //                   chunkDelayMs?: number, hang?: boolean, error?: string }
@@ -26,20 +28,21 @@ const path = require('node:path');
 const VENDOR = 'copilot';
 const MODEL_ID = 'rlm-e2e-scripted';
 
-let config = { channel: 'none', script: undefined, log: undefined };
+let config = { channel: 'none', script: undefined, log: undefined, disabled: false };
 let requestCount = 0;
 
 function readConfig(context) {
   const script = process.env.RLM_E2E_MODEL_SCRIPT;
   const log = process.env.RLM_E2E_MODEL_LOG;
-  if (script || log) return { channel: 'env', script: script || undefined, log: log || undefined };
+  const disabled = process.env.RLM_E2E_MODEL_DISABLED === '1';
+  if (script || log) return { channel: 'env', script: script || undefined, log: log || undefined, disabled };
   // Fallback channel: globalStorageUri is <user-data-dir>/User/globalStorage/<extension id>.
   const file = path.resolve(context.globalStorageUri.fsPath, '..', '..', '..', 'rlm-e2e-fixture.json');
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return { channel: 'file', script: parsed.script || undefined, log: parsed.log || undefined };
+    return { channel: 'file', script: parsed.script || undefined, log: parsed.log || undefined, disabled: parsed.disabled === true };
   } catch {
-    return { channel: 'none', script: undefined, log: undefined };
+    return { channel: 'none', script: undefined, log: undefined, disabled };
   }
 }
 
@@ -174,7 +177,8 @@ const provider = {
     const info = {
       requestIndex,
       modelId: model.id,
-      extensionId: options && options.extensionId,
+      // The requesting extension's id (or "core"); older builds called it extensionId.
+      extensionId: options && (options.requestInitiator || options.extensionId),
       modelOptions: (options && options.modelOptions) || {},
       tools: ((options && options.tools) || []).map((tool) => tool.name),
     };
@@ -250,10 +254,12 @@ function watchActivation(context) {
 
 function activate(context) {
   config = readConfig(context);
-  context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider(VENDOR, provider));
+  const modelEnabled = !config.disabled;
+  if (modelEnabled) context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider(VENDOR, provider));
   logEvent({
     event: 'activated',
     channel: config.channel,
+    modelEnabled,
     script: config.script,
     pid: process.pid,
     vscodeVersion: vscode.version,

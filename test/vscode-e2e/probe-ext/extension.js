@@ -1,5 +1,6 @@
 // Throwaway probe extension for the e2e harness (test only): a chat participant @e2eprobe
-// that forwards the prompt to request.model, and a command "Probe: Open Doc".
+// that forwards the prompt to request.model, a command "Probe: Open Doc", and a code lens
+// "Probe lens: open webview" on TypeScript files that opens a webview panel.
 'use strict';
 
 const vscode = require('vscode');
@@ -32,6 +33,19 @@ function activate(context) {
       const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Probe document\n\nOpened by the e2e probe.\n' });
       await vscode.window.showTextDocument(doc);
     }),
+    vscode.commands.registerCommand('rlmE2eProbe.openWebview', () => {
+      const panel = vscode.window.createWebviewPanel('rlmE2eProbe.webview', 'Probe Webview', vscode.ViewColumn.Beside, {});
+      panel.webview.html = '<!DOCTYPE html><html><body><h1 id="probe-heading">Hello from the probe webview</h1></body></html>';
+      vscode.window.showInformationMessage('Probe webview opened');
+    }),
+    vscode.languages.registerCodeLensProvider(
+      { language: 'typescript' },
+      {
+        provideCodeLenses() {
+          return [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: 'Probe lens: open webview', command: 'rlmE2eProbe.openWebview' })];
+        },
+      },
+    ),
   );
 }
 
