@@ -81,9 +81,14 @@ export interface ModelRequest extends ModelEvent {
   messages: { role: string; content: string }[];
 }
 
-/** A chat response in the chat view, by its position among the view's responses. */
+/**
+ * A chat response in the chat view, by its row in the chat list (`data-index` of its
+ * `.monaco-list-row`: the list is virtualised, so a response's position among the rendered
+ * responses is not stable, its row index is). Requests and responses alternate: row 1 is a
+ * new chat's first response.
+ */
 export interface ChatResponse {
-  index: number;
+  row: number;
 }
 
 export interface WaitOptions {
@@ -417,6 +422,7 @@ export class Workbench {
       const lens = this.page.locator(SELECTORS.codeLens).filter({ hasText: new RegExp(`^\\s*${escapeRegExp(textStartsWith)}`) }).first();
       await lens.waitFor({ state: 'visible', timeout: options.timeoutMs ?? TIMEOUTS.codeLens });
       await lens.click();
+      await this.moveMouseAway();
     });
   }
 
@@ -483,6 +489,7 @@ export class Workbench {
     return this.step('newChat', async () => {
       await this.openChat();
       await this.visible(SELECTORS.chatNew).click({ timeout: TIMEOUTS.ui });
+      await this.moveMouseAway();
       await waitUntil('an empty chat', async () => (await this.page.locator(SELECTORS.response).count()) === 0, {
         timeoutMs: TIMEOUTS.ui,
       });
@@ -490,14 +497,22 @@ export class Workbench {
     });
   }
 
-  /** The responses in the chat view, oldest first. */
+  /** The responses rendered in the chat view, oldest first (the list is virtualised: rows far out of view are not rendered). */
   responses(): Locator {
     return this.page.locator(SELECTORS.response);
   }
 
-  /** One response (default: the newest). */
+  /** One response (default: the newest rendered). */
   response(response?: ChatResponse): Locator {
-    return response ? this.responses().nth(response.index) : this.responses().last();
+    return response ? this.page.locator(responseSelector(response.row)) : this.responses().last();
+  }
+
+  /** The row of the newest rendered response, or -1. */
+  private async lastResponseRow(): Promise<number> {
+    const rows = await this.page
+      .locator(`.monaco-list-row:has(${SELECTORS.response})`)
+      .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-index'))));
+    return rows.filter((n) => Number.isFinite(n)).reduce((a, b) => Math.max(a, b), -1);
   }
 
   /**
@@ -507,7 +522,7 @@ export class Workbench {
   sendChat(text: string): Promise<ChatResponse> {
     return this.step(`sendChat-${text.slice(0, 30)}`, async () => {
       await this.openChat();
-      const before = await this.responses().count();
+      const before = await this.lastResponseRow();
       const input = this.chatInputPart().locator(SELECTORS.chatInput).first();
       await input.focus();
       await this.page.keyboard.press('Control+A');
@@ -521,24 +536,30 @@ export class Workbench {
       );
       // Submit with the Send button: Enter could be taken by an open suggestion list.
       await this.chatInputPart().locator(SELECTORS.chatSend).filter({ visible: true }).first().click({ timeout: TIMEOUTS.ui });
-      await waitUntil(`a new chat response (had ${before})`, async () => (await this.responses().count()) > before, {
-        timeoutMs: TIMEOUTS.ui,
-      });
-      return { index: before };
+      await this.moveMouseAway();
+      const row = await waitUntil(
+        `a new chat response (after row ${before})`,
+        async () => {
+          const last = await this.lastResponseRow();
+          return last > before ? last : undefined;
+        },
+        { timeoutMs: TIMEOUTS.ui },
+      );
+      return { row };
     });
   }
 
   /** Waits until a response (default: the newest) is no longer loading. */
   waitForResponseDone(response?: ChatResponse, options: WaitOptions = {}): Promise<void> {
     return this.step('waitForResponseDone', async () => {
-      const index = response?.index ?? (await this.responses().count()) - 1;
-      if (index < 0) throw new Error('waitForResponseDone: the chat view has no response');
+      const row = response?.row ?? (await this.lastResponseRow());
+      if (row < 0) throw new Error('waitForResponseDone: the chat view has no response');
       await this.page.waitForFunction(
-        ({ selector, index, loading }) => {
-          const el = (globalThis as any).document.querySelectorAll(selector)[index];
-          return el !== undefined && !el.classList.contains(loading);
+        ({ selector, loading }) => {
+          const el = (globalThis as any).document.querySelector(selector);
+          return el !== null && !el.classList.contains(loading);
         },
-        { selector: SELECTORS.response, index, loading: SELECTORS.responseLoading },
+        { selector: responseSelector(row), loading: SELECTORS.responseLoading },
         { timeout: options.timeoutMs ?? TIMEOUTS.response, polling: 100 },
       );
     });
@@ -568,6 +589,7 @@ export class Workbench {
   clickStop(): Promise<void> {
     return this.step('clickStop', async () => {
       await this.chatInputPart().locator(SELECTORS.chatStop).filter({ visible: true }).first().click({ timeout: TIMEOUTS.ui });
+      await this.moveMouseAway();
     });
   }
 
@@ -627,6 +649,11 @@ export class Workbench {
     return this.visible(SELECTORS.chatInputPart);
   }
 
+  /** Moves the mouse off the toolbars, so that no hover tooltip covers the next screenshot. */
+  private async moveMouseAway(): Promise<void> {
+    await this.page.mouse.move(1, 1);
+  }
+
   /** The first visible element matching `selector`. */
   private visible(selector: string): Locator {
     return this.page.locator(selector).filter({ visible: true }).first();
@@ -661,6 +688,10 @@ export class Workbench {
     else await rows.nth(found.index).click();
     await this.page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
   }
+}
+
+function responseSelector(row: number): string {
+  return `.monaco-list-row[data-index="${row}"] ${SELECTORS.response}`;
 }
 
 function escapeRegExp(text: string): string {
