@@ -933,6 +933,13 @@ export async function startWorkbench(options: StartWorkbenchOptions): Promise<Wo
       },
     );
     const page = await context.newPage();
+    // RLM_E2E_CPU_THROTTLE=4 runs the workbench's renderer 4x slower (CDP CPU throttling): a
+    // cheap way to check that a scenario waits on conditions, not on luck, on a slow machine.
+    const throttle = Number(process.env.RLM_E2E_CPU_THROTTLE);
+    if (throttle > 1) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    }
     const workbench = new Workbench({
       page,
       browser,

@@ -44,7 +44,7 @@ describe('vscode e2e harness smoke test (probe extension)', { timeout: 15 * 60_0
       await writeFile(script, MODEL_SCRIPT);
       const vsix = await packageVsix(PROBE_EXT_DIR, tmp);
       wb = await startWorkbench({ name: 'smoke', workspace: repo.root, extensions: [vsix], modelScript: script });
-      console.log(`# workbench ready in ${wb.startupMs} ms (${wb.url})`);
+      console.log(`workbench ready in ${wb.startupMs} ms (${wb.url})`);
     },
     { timeout: TIMEOUTS.startup + 120_000 },
   );
