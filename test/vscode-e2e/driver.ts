@@ -359,6 +359,15 @@ export class Workbench {
     return [...this.state.blocked];
   }
 
+  /**
+   * The workbench's log files so far (code-server's user-data logs: the extension host's
+   * `exthost1/remoteexthost.log`, and one file per extension log output channel, e.g.
+   * `exthost1/<publisher.name>/<channel>.log`).
+   */
+  async logFiles(): Promise<string[]> {
+    return (await listFiles(path.join(this.state.userDataDir, 'logs'))).sort();
+  }
+
   /** The workspace's folders (absolute paths), in order. */
   get workspaceFolders(): string[] {
     return this.state.workspaceFolders;

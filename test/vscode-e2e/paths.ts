@@ -5,7 +5,10 @@
 import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'vscode-e2e');
+/** RLM_E2E_CACHE_DIR may move it (e.g. to share one install between clones on a CI machine). */
+export const CACHE_DIR = process.env.RLM_E2E_CACHE_DIR
+  ? path.resolve(process.env.RLM_E2E_CACHE_DIR)
+  : path.join(REPO_ROOT, '.cache', 'vscode-e2e');
 /** Screenshots and logs of e2e runs (git-ignored). */
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-results', 'vscode-e2e');
 

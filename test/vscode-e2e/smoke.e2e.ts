@@ -74,6 +74,8 @@ describe('vscode e2e harness smoke test (probe extension)', { timeout: 15 * 60_0
     t.diagnostic(`chat round trip (type, send, response done): ${Date.now() - sent} ms`);
     const text = await wb.waitForResponseText('Scripted reply 0: you said "hello".', response);
     assert.match(text, /E2E Probe/);
+    // The probe appends request.model.countTokens(prompt): the fixture counts ceil(chars / 4).
+    assert.match(text, /\(prompt: 2 tokens\)/);
     const anchor = wb.response(response).locator('.chat-inline-anchor-widget');
     await anchor.first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
     assert.match(await anchor.first().innerText(), /hello\.ts/);

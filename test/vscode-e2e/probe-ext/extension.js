@@ -13,6 +13,10 @@ async function handler(request, _context, stream, token) {
     if (token.isCancellationRequested) break;
     stream.markdown(chunk);
   }
+  if (!token.isCancellationRequested) {
+    const tokens = await request.model.countTokens(request.prompt, token);
+    stream.markdown(` _(prompt: ${tokens} tokens)_`);
+  }
   const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
   if (folder && !token.isCancellationRequested) {
     const files = await vscode.workspace.findFiles('**/*.ts', '**/node_modules/**', 1);
