@@ -144,7 +144,7 @@ function ensureCodeServer(): void {
     pkgVersion = undefined;
   }
   if (pkgVersion !== CODE_SERVER_VERSION) {
-    log(`downloading code-server@${CODE_SERVER_VERSION} (about 2 minutes)`);
+    log(`downloading code-server@${CODE_SERVER_VERSION} (10-30 s)`);
     rmSync(CODE_SERVER_PREFIX, { recursive: true, force: true });
     mkdirSync(CODE_SERVER_PREFIX, { recursive: true });
     writeFileSync(path.join(CODE_SERVER_PREFIX, 'package.json'), JSON.stringify({ private: true, name: 'rlm-e2e-code-server' }) + '\n');
@@ -154,7 +154,7 @@ function ensureCodeServer(): void {
   } else {
     log(`code-server@${CODE_SERVER_VERSION} downloaded earlier; its postinstall did not finish`);
   }
-  log('running code-server postinstall.sh against Node 24 headers (about 3 minutes)');
+  log('running code-server postinstall.sh against Node 24 headers (about 2 minutes on 2 cores)');
   run('sh', ['./postinstall.sh'], { cwd: CODE_SERVER_DIR, env });
   if (!existsSync(CODE_SERVER_ENTRY)) fail(`${CODE_SERVER_ENTRY} is missing after install`);
   writeFileSync(
