@@ -131,7 +131,6 @@ const SELECTORS = {
   responseLoading: 'chat-response-loading',
   anchor: '.chat-inline-anchor-widget',
   codeLens: '.codelens-decoration a',
-  activeTab: '.tabs-container .tab.active',
   notification: '.notifications-toasts .notification-list-item',
 };
 
@@ -317,8 +316,8 @@ export class Workbench {
   readonly port: number;
   /** Milliseconds from startWorkbench() until the workbench and its extensions were ready. */
   startupMs = 0;
-  private screenshotCount = 0;
-  private failureCount = 0;
+  /** Numbers screenshots and diagnostics folders in the order they were made. */
+  private artifactCount = 0;
   private stopped = false;
   private readonly consoleLines: string[] = [];
 
@@ -395,7 +394,7 @@ export class Workbench {
 
   /** Saves `<artifacts>/NN-<name>.png` and returns its path. */
   async screenshot(name: string): Promise<string> {
-    const file = path.join(this.artifactsDir, `${String(++this.screenshotCount).padStart(2, '0')}-${safeName(name)}.png`);
+    const file = path.join(this.artifactsDir, `${String(++this.artifactCount).padStart(2, '0')}-${safeName(name)}.png`);
     await this.page.screenshot({ path: file, timeout: TIMEOUTS.ui });
     return file;
   }
@@ -405,23 +404,31 @@ export class Workbench {
     return this.step(`runCommand-${title}`, async () => {
       await this.openQuickInput('Control+Shift+P');
       await this.page.locator(SELECTORS.quickInputBox).fill(`>${title}`);
+      // Rows are labelled "<title>" or "<title>, <keybinding>"; a stale row of the unfiltered
+      // list is still the right command, and it is clicked by its exact label.
       await this.pickQuickInputRow(title, (label) => label === title || label.startsWith(`${title},`));
     });
   }
 
-  /** Opens a file in an editor (a path relative to the first workspace folder, or absolute). */
+  /**
+   * Opens a file in an editor with Quick Open (a path relative to the first workspace folder,
+   * or absolute) and waits until the extension host reports it as the active editor.
+   */
   openFile(file: string): Promise<void> {
     return this.step(`openFile-${path.basename(file)}`, async () => {
       const absolute = path.isAbsolute(file) ? file : path.join(this.workspaceFolders[0] ?? '', file);
       const base = path.basename(absolute);
+      const isTarget = (label: string) => label === base || label.startsWith(`${base} `) || label.startsWith(`${base},`);
       await this.openQuickInput('Control+P');
       await this.page.locator(SELECTORS.quickInputBox).fill(absolute);
-      await this.pickQuickInputRow(absolute, (label) => label.startsWith(base));
-      await this.page
-        .locator(SELECTORS.activeTab)
-        .filter({ hasText: base })
-        .first()
-        .waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      // An absolute path lists that one file: wait until the list shows nothing else (the
+      // recently-opened list shown first may hold another file of the same name).
+      await this.pickQuickInputRow(absolute, isTarget, (labels) => labels.length > 0 && labels.every(isTarget));
+      await waitUntil(
+        `${absolute} to be the active editor`,
+        () => this.model.events().filter((e) => e.event === 'activeEditor').pop()?.path === absolute,
+        { timeoutMs: TIMEOUTS.ui },
+      );
     });
   }
 
@@ -610,7 +617,7 @@ export class Workbench {
    * workbench's visible text. Returns the folder.
    */
   async captureDiagnostics(label: string): Promise<string> {
-    const dir = path.join(this.artifactsDir, `${String(++this.failureCount).padStart(2, '0')}-${safeName(label)}`);
+    const dir = path.join(this.artifactsDir, `${String(++this.artifactCount).padStart(2, '0')}-${safeName(label)}`);
     await mkdir(dir, { recursive: true });
     if (!this.stopped) {
       await this.page.screenshot({ path: path.join(dir, 'screenshot.png'), timeout: 15_000 }).catch(() => undefined);
@@ -679,22 +686,25 @@ export class Workbench {
   }
 
   /**
-   * Waits for a quick-input row accepted by `accepts` (by its aria-label), then runs it:
-   * Enter when it is the focused row, else a click on it. Waits for the widget to close.
+   * Waits until the quick-input list is `settled` (default: it has a row that `accepts` takes,
+   * by aria-label), then clicks the first such row by its exact label (a click re-finds the
+   * row, so a list re-rendered in between cannot redirect it). Waits for the widget to close.
    */
-  private async pickQuickInputRow(what: string, accepts: (label: string) => boolean): Promise<void> {
+  private async pickQuickInputRow(
+    what: string,
+    accepts: (label: string) => boolean,
+    settled: (labels: string[]) => boolean = (labels) => labels.some(accepts),
+  ): Promise<void> {
     const rows = this.page.locator(SELECTORS.quickInputRows);
-    const found = await waitUntil(
+    const label = await waitUntil(
       `a quick-input entry for ${JSON.stringify(what)}`,
       async () => {
-        const labels = await rows.evaluateAll((els) => els.map((el) => ({ label: el.getAttribute('aria-label') ?? '', focused: el.classList.contains('focused') })));
-        const index = labels.findIndex((row) => accepts(row.label));
-        return index === -1 ? undefined : { index, focused: labels[index]!.focused };
+        const labels = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+        return settled(labels) ? labels.find(accepts) : undefined;
       },
       { timeoutMs: TIMEOUTS.ui },
     );
-    if (found.focused) await this.page.keyboard.press('Enter');
-    else await rows.nth(found.index).click();
+    await this.page.locator(`${SELECTORS.quickInputRows}[aria-label=${JSON.stringify(label)}]`).first().click({ timeout: TIMEOUTS.ui });
     await this.page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
   }
 }

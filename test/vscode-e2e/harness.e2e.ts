@@ -45,6 +45,12 @@ describe('vscode e2e harness: untrusted multi-root workspace, no model', { timeo
     await wb.screenshot('restricted-mode');
   });
 
+  test('files of both roots open by absolute path', async () => {
+    await wb.openFile(second.abs('two.ts'));
+    await wb.openFile(first.abs('one.ts'));
+    await wb.page.locator('.editor-instance .view-lines').filter({ hasText: 'export const one' }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+  });
+
   test('Restricted Mode keeps the probe (untrustedWorkspaces.supported: false) out of the extension host', async () => {
     const extensions = wb.model.events().find((e) => e.event === 'extensions');
     assert.deepEqual(extensions?.ids, ['rlm-e2e.fixture-lm']);

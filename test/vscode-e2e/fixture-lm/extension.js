@@ -7,8 +7,8 @@
 //                         The module is re-required on every request, so a test may rewrite
 //                         it between requests. Without it the model echoes the last message.
 //   RLM_E2E_MODEL_LOG     path of a JSON-lines file this fixture appends events to:
-//                         activated, extensions, extensionActivated, request, reply, cancelled,
-//                         error.
+//                         activated, extensions, extensionActivated, activeEditor, request,
+//                         reply, hanging, cancelled, error.
 //   RLM_E2E_MODEL_DISABLED=1  register no model (the fixture still logs activation events:
 //                         the driver's signal that the extension host is up).
 // When neither variable reaches the extension host, the same settings are read from
@@ -267,6 +267,11 @@ function activate(context) {
     workspaceFolders: (vscode.workspace.workspaceFolders || []).map((f) => f.uri.fsPath),
   });
   watchActivation(context);
+  // The active editor's document, so that the driver can tell that a file really opened.
+  const logEditor = (editor) =>
+    logEvent({ event: 'activeEditor', path: editor ? editor.document.uri.fsPath : null, uri: editor ? editor.document.uri.toString() : null });
+  logEditor(vscode.window.activeTextEditor);
+  context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(logEditor));
 }
 
 function deactivate() {}
