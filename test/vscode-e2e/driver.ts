@@ -706,6 +706,7 @@ export class Workbench {
     );
     await this.page.locator(`${SELECTORS.quickInputRows}[aria-label=${JSON.stringify(label)}]`).first().click({ timeout: TIMEOUTS.ui });
     await this.page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+    await this.moveMouseAway();
   }
 }
 
