@@ -93,7 +93,8 @@ async function explainSymbol(s: CommandServices, target: ExplainTarget): Promise
   // In the chat panel when there is one, so the explanation can be followed up.
   const where = `${target.path}${target.startLine ? `:${target.startLine}${target.endLine && target.endLine !== target.startLine ? `-${target.endLine}` : ''}` : ''}`;
   try {
-    await vscode.commands.executeCommand('workbench.action.chat.open', { query: `@rlm /explain ${where}${target.symbol ? ` ${target.symbol}` : ''}` });
+    const symbol = target.symbol ? ` ${target.symbol}${target.kind ? ` (${target.kind.toLowerCase()})` : ''}` : '';
+    await vscode.commands.executeCommand('workbench.action.chat.open', { query: `@rlm /explain ${where}${symbol}` });
     return;
   } catch (error) {
     s.log.info(`Chat panel unavailable for Explain (${error instanceof Error ? error.message : String(error)}); opening a document instead.`);

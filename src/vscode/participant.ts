@@ -134,8 +134,14 @@ export function questionFor(request: vscode.ChatRequest, paths: WorkspacePaths):
     const named = /^(\S+?)(?::(\d+)(?:-(\d+))?)?(?:\s+(\S.*))?$/.exec(prompt.trim());
     if (named && /[./]/.test(named[1]!) && !named[1]!.includes('(')) {
       const start = named[2] ? Number(named[2]) : undefined;
+      // "createServer (function)": the symbol and its kind, as the code lens writes them.
+      const symbol = named[4] ? /^(.+?)(?:\s+\((\w+)\))?$/.exec(named[4].trim()) : null;
       return {
-        query: explainQuestion({ path: named[1]!, ...(named[4] ? { symbol: named[4].trim() } : {}), ...(start ? { startLine: start, endLine: Number(named[3] ?? named[2]) } : {}) }),
+        query: explainQuestion({
+          path: named[1]!,
+          ...(symbol ? { symbol: symbol[1]!, ...(symbol[2] ? { kind: symbol[2] } : {}) } : {}),
+          ...(start ? { startLine: start, endLine: Number(named[3] ?? named[2]) } : {}),
+        }),
         scope: [],
       };
     }

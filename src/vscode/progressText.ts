@@ -26,6 +26,8 @@ export interface NarratorOptions {
   callLinesPerStep?: number;
   /** Sub-calls allowed at once, to say "8 at a time". */
   concurrency?: number;
+  /** The model's name as the user knows it (the engine's events carry its id). */
+  modelLabel?: string;
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -53,6 +55,7 @@ export class ProgressNarrator {
   readonly status: RunStatus = { step: 0, maxSteps: 0, tokens: 0, estimated: false, costUsd: null, subCallsRunning: 0, subCallsDone: 0, subCallsFailed: 0 };
   private readonly callLinesPerStep: number;
   private readonly concurrency: number | undefined;
+  private readonly modelLabel: string | undefined;
   /** Calls seen in the current step of each node, and how many were not shown. */
   private readonly perNode = new Map<number, { shown: number; hidden: number }>();
   /** Sub-RLM node id → its ordinal ("sub-question 2"), in the order they started. */
@@ -62,6 +65,7 @@ export class ProgressNarrator {
   constructor(options: NarratorOptions = {}) {
     this.callLinesPerStep = options.callLinesPerStep ?? 6;
     this.concurrency = options.concurrency;
+    this.modelLabel = options.modelLabel;
   }
 
   /** The lines to show for this event (often none). */
@@ -70,7 +74,7 @@ export class ProgressNarrator {
     const prefix = this.prefix(e.nodeId);
     switch (e.type) {
       case 'run-started':
-        return [e.followUp ? `Following up in ${e.repo} with ${e.model}…` : `Exploring ${e.repo} with ${e.model}…`];
+        return [`${e.followUp ? 'Following up in' : 'Exploring'} ${e.repo} with ${this.modelLabel ?? e.model}…`];
       case 'step-started': {
         const lines = this.flushHidden(e.nodeId);
         if (e.nodeId === this.rootId) {

@@ -38,7 +38,7 @@ export class Runs implements vscode.Disposable {
 
   /** Starts a record; the returned handle feeds it events and ends it. */
   start(query: string, origin: RunOrigin, model: string, concurrency: number, cancel: vscode.CancellationTokenSource): RunHandle {
-    const narrator = new ProgressNarrator({ concurrency });
+    const narrator = new ProgressNarrator({ concurrency, modelLabel: model });
     const record: RunRecord = {
       id: `local-${++this.nextLocal}`,
       query,

@@ -399,14 +399,18 @@ export class Workbench {
     return file;
   }
 
-  /** Runs a command from the palette by its title as shown there (e.g. "Chat: Open Chat"). */
-  runCommand(title: string): Promise<void> {
+  /**
+   * Runs a command from the palette by its title as shown there (e.g. "Chat: Open Chat").
+   * `opensQuickInput`: the command shows a quick pick or input box of its own, so the widget
+   * stays open (with new content) instead of closing.
+   */
+  runCommand(title: string, options: { opensQuickInput?: boolean } = {}): Promise<void> {
     return this.step(`runCommand-${title}`, async () => {
       await this.openQuickInput('Control+Shift+P');
       await this.page.locator(SELECTORS.quickInputBox).fill(`>${title}`);
       // Rows are labelled "<title>" or "<title>, <keybinding>"; a stale row of the unfiltered
       // list is still the right command, and it is clicked by its exact label.
-      await this.pickQuickInputRow(title, (label) => label === title || label.startsWith(`${title},`));
+      await this.pickQuickInputRow(title, (label) => label === title || label.startsWith(`${title},`), undefined, !options.opensQuickInput);
     });
   }
 
@@ -429,6 +433,14 @@ export class Workbench {
         () => this.model.events().filter((e) => e.event === 'activeEditor').pop()?.path === absolute,
         { timeoutMs: TIMEOUTS.ui },
       );
+    });
+  }
+
+  /** Picks the entry of an open quick pick whose label (as read aloud) contains `text`. */
+  chooseQuickPick(text: string): Promise<void> {
+    return this.step(`quickPick-${text}`, async () => {
+      await this.page.locator(SELECTORS.quickInput).waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
+      await this.pickQuickInputRow(text, (label) => label.includes(text));
     });
   }
 
@@ -694,6 +706,7 @@ export class Workbench {
     what: string,
     accepts: (label: string) => boolean,
     settled: (labels: string[]) => boolean = (labels) => labels.some(accepts),
+    waitHidden = true,
   ): Promise<void> {
     const rows = this.page.locator(SELECTORS.quickInputRows);
     const label = await waitUntil(
@@ -705,6 +718,11 @@ export class Workbench {
       { timeoutMs: TIMEOUTS.ui },
     );
     await this.page.locator(`${SELECTORS.quickInputRows}[aria-label=${JSON.stringify(label)}]`).first().click({ timeout: TIMEOUTS.ui });
+    if (!waitHidden) {
+      // The widget is reused for the command's own quick input: wait for that list instead.
+      await waitUntil('the command\'s own quick input', async () => !(await this.page.locator(`${SELECTORS.quickInputRows}[aria-label=${JSON.stringify(label)}]`).count()), { timeoutMs: TIMEOUTS.ui });
+      return;
+    }
     await this.page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
     await this.moveMouseAway();
   }
