@@ -78,8 +78,17 @@ export function answerDocument(title: string, result: RlmResult, paths: Workspac
   ].join('\n');
 }
 
-/** Opens a Markdown document with `content` beside the editor. */
-export async function openMarkdown(content: string): Promise<vscode.TextEditor> {
+/**
+ * Opens `content` as a Markdown document beside the editor and shows it rendered (the
+ * preview makes the file links clickable); the source stays open in its tab for saving or
+ * copying.
+ */
+export async function openMarkdown(content: string): Promise<void> {
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-  return vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+  await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+  try {
+    await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+  } catch {
+    // No Markdown preview (the built-in extension disabled): the source is shown.
+  }
 }

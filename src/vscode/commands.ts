@@ -122,11 +122,17 @@ async function setKey(s: CommandServices): Promise<void> {
 
 /** Runs a question under a progress notification and opens the answer as a document. */
 export async function runToDocument(s: CommandServices, title: string, query: string, origin: RunOrigin, scope?: string[]): Promise<Outcome | undefined> {
+  try {
+    await s.runner.check(origin);
+  } catch (error) {
+    showAdvice(error instanceof UntrustedWorkspaceError ? untrustedAdvice() : adviseOn(error));
+    return undefined;
+  }
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `RLM: ${title.length > 60 ? `${title.slice(0, 60)}…` : title}`, cancellable: true },
     async (progress, token) => {
       try {
-        return await s.runner.ask({ query, origin, token, ...(scope ? { scope } : {}), onProgress: (line) => progress.report({ message: line }) });
+        return await s.runner.ask({ query, label: title, origin, token, ...(scope ? { scope } : {}), onProgress: (line) => progress.report({ message: line }) });
       } catch (error) {
         showAdvice(error instanceof UntrustedWorkspaceError ? untrustedAdvice() : adviseOn(error));
         return undefined;

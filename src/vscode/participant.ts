@@ -67,6 +67,7 @@ async function handle(
   try {
     const outcome = await runner.ask({
       query,
+      label: request.command ? `/${request.command} ${request.prompt}`.trim() : request.prompt,
       origin: 'chat',
       chatModel: request.model,
       ...(conversationId ? { conversationId } : {}),
@@ -97,10 +98,11 @@ async function handle(
   }
 }
 
+/** The message once, with its buttons (an errorDetails box would repeat it). */
 function showAdvice(stream: vscode.ChatResponseStream, advice: Advice): vscode.ChatResult {
   stream.markdown(advice.message);
   for (const a of advice.actions) stream.button(a);
-  return { errorDetails: { message: advice.message }, metadata: {} };
+  return { metadata: { failed: true } };
 }
 
 /**

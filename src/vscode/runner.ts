@@ -4,6 +4,7 @@
  * takes the conversation's session, binds cancellation, feeds progress, logs the run and
  * records it for the trace view. No RLM logic lives here; it is all in the core.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { Exchange, RlmResult, RlmSession } from '../core/engine/session';
 import { RlmRunError, RlmSession as Session } from '../core/engine/session';
@@ -22,6 +23,8 @@ export class UntrustedWorkspaceError extends Error {
 
 export interface Question {
   query: string;
+  /** How the run is named in the trace view and the log (default: the query). */
+  label?: string;
   origin: RunOrigin;
   /** The chat panel's model for a chat request; other origins use `Models.forCommand`. */
   chatModel?: vscode.LanguageModelChat;
@@ -77,12 +80,26 @@ export class Runner implements vscode.Disposable {
     return this.paths ?? buildWorkspace(readSettings()).paths;
   }
 
-  async ask(q: Question): Promise<Outcome> {
+  /**
+   * Throws what stops a question before it starts (untrusted workspace, no folder, no model),
+   * so that a command can say so before it shows progress.
+   */
+  async check(origin: RunOrigin, chatModel?: vscode.LanguageModelChat): Promise<void> {
+    await this.prepare({ origin, ...(chatModel ? { chatModel } : {}) });
+  }
+
+  private async prepare(q: Pick<Question, 'origin' | 'chatModel'>) {
     if (!vscode.workspace.isTrusted) throw new UntrustedWorkspaceError('The workspace is not trusted.');
     const settings = readSettings();
     // Fails early, before any model is asked, when no folder is open.
     this.paths = buildWorkspace(settings).paths;
     const choice = q.origin === 'chat' ? await this.models.forChat(q.chatModel, settings) : await this.models.forCommand(settings);
+    return { settings, choice };
+  }
+
+  async ask(q: Question): Promise<Outcome> {
+    const requested = performance.now();
+    const { settings, choice } = await this.prepare(q);
     const { id, session, warm } = this.conversations.take(q.conversationId);
 
     const cancel = new vscode.CancellationTokenSource();
@@ -92,8 +109,11 @@ export class Runner implements vscode.Disposable {
     const onCancel = cancel.token.onCancellationRequested(() => controller.abort());
 
     const concurrency = settings.limits.subCallConcurrency ?? 4;
-    const handle = this.runs.start(q.query, q.origin, choice.label, concurrency, cancel);
-    this.log.info(`Run (${q.origin}) · ${choice.label} · ${warm ? 'follow-up in a warm REPL' : q.history?.length ? 'follow-up, REPL restarted' : 'new conversation'}: ${oneLine(q.query)}`);
+    const handle = this.runs.start(q.label ?? q.query, q.origin, choice.label, concurrency, cancel);
+    this.log.info(`Run (${q.origin}) · ${choice.label} · ${warm ? 'follow-up in a warm REPL' : q.history?.length ? 'follow-up, REPL restarted' : 'new conversation'}: ${oneLine(q.label ?? q.query)}`);
+    // What the user feels: how soon the first progress line and the first model request come,
+    // and how long the extension host's event loop (shared with every extension) was held up.
+    const health = new HostHealth(requested);
     try {
       const result = await session.ask(q.query, {
         signal: controller.signal,
@@ -104,33 +124,38 @@ export class Runner implements vscode.Disposable {
         ...(q.scope?.length ? { scope: q.scope } : {}),
         ...(!warm && q.history?.length ? { history: q.history } : {}),
         onEvent: (e) => {
-          for (const line of handle.onEvent(e)) q.onProgress?.(line);
+          health.saw(e.type);
+          for (const line of handle.onEvent(e)) {
+            health.progressed();
+            q.onProgress?.(line);
+          }
           if (e.type === 'retry') this.log.warn(`Retry ${e.attempt} in ${e.delayMs} ms: ${e.reason}`);
         },
       });
       handle.finish(result);
-      this.logResult(result);
-      return { result, conversationId: id, record: handle.record, paths: this.paths, failure: null };
+      this.logResult(result, health.report());
+      return { result, conversationId: id, record: handle.record, paths: this.currentPaths(), failure: null };
     } catch (error) {
       const partial = error instanceof RlmRunError ? error.partial : undefined;
       const cause = error instanceof RlmRunError ? error.cause : error;
       handle.fail(cause instanceof Error ? cause.message : String(cause), partial);
       this.log.error(`Run failed: ${cause instanceof Error ? cause.message : String(cause)}`);
       if (!partial) throw cause;
-      return { result: partial, conversationId: id, record: handle.record, paths: this.paths!, failure: cause };
+      return { result: partial, conversationId: id, record: handle.record, paths: this.currentPaths(), failure: cause };
     } finally {
+      health.end();
       forward.dispose();
       onCancel.dispose();
       cancel.dispose();
     }
   }
 
-  private logResult(r: RlmResult): void {
+  private logResult(r: RlmResult, health: string): void {
     const u = r.usage;
     this.log.info(
       `Run done: ${r.ready ? 'answer ready' : `stopped by ${r.stoppedBy}`} · ${r.trace.root.steps.length} steps · ${u.subCalls} sub-calls · ${usageText(u)}` +
         (r.limitsHit.length ? ` · limits hit: ${r.limitsHit.join(', ')}` : '') +
-        ` · ${r.citations.length} files cited`,
+        ` · ${r.citations.length} files cited · ${health}`,
     );
   }
 
@@ -141,6 +166,37 @@ export class Runner implements vscode.Disposable {
 
   dispose(): void {
     void this.conversations.dispose();
+  }
+}
+
+/** Timings of one run as the user feels them, for the log (and `npm run bench`, which reads it). */
+class HostHealth {
+  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
+  private firstProgress: number | null = null;
+  private firstModelRequest: number | null = null;
+
+  constructor(private readonly requested: number) {
+    this.histogram.enable();
+  }
+
+  progressed(): void {
+    this.firstProgress ??= performance.now() - this.requested;
+  }
+
+  saw(type: string): void {
+    if (type === 'step-started') this.firstModelRequest ??= performance.now() - this.requested;
+  }
+
+  end(): void {
+    this.histogram.disable();
+  }
+
+  report(): string {
+    const ms = (v: number | null) => (v === null ? 'n/a' : `${Math.round(v)} ms`);
+    // The histogram is in nanoseconds; its 10 ms resolution is subtracted, as Node's docs advise.
+    const max = Math.max(0, this.histogram.max / 1e6 - 10);
+    const p99 = Math.max(0, this.histogram.percentile(99) / 1e6 - 10);
+    return `first progress after ${ms(this.firstProgress)} · first model request after ${ms(this.firstModelRequest)} · extension host event loop max ${Math.round(max)} ms, p99 ${Math.round(p99)} ms`;
   }
 }
 

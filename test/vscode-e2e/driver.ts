@@ -459,6 +459,12 @@ export class Workbench {
     return this.step(`notification-${text}`, async () => {
       const toast = this.page.locator(SELECTORS.notification).filter({ hasText: text }).first();
       await toast.waitFor({ state: 'visible', timeout: options.timeoutMs ?? TIMEOUTS.ui });
+      // Toasts fade in: wait for the animation to end, so a screenshot shows what a user reads.
+      await waitUntil(
+        'the notification to finish appearing',
+        () => toast.evaluate((el) => !(el.closest('.notification-toast') ?? el).getAnimations({ subtree: true }).some((a: { playState: string }) => a.playState === 'running')),
+        { timeoutMs: TIMEOUTS.ui },
+      );
       return toast.innerText();
     });
   }

@@ -123,12 +123,14 @@ describe('commands and code lenses', { timeout: 10 * 60_000 }, () => {
   test('RLM: Summarize Folder on a folder opens the summary document with links to files', async () => {
     await wb.runCommand('RLM: Summarize Folder', { opensQuickInput: true });
     await wb.chooseQuickPick('src');
-    const editor = wb.page.locator('.editor-instance .view-lines', { hasText: 'Summary of src' }).first();
-    await editor.waitFor({ state: 'visible', timeout: TIMEOUTS.response });
-    // The editor renders spaces as non-breaking ones.
-    const content = (await editor.innerText()).replace(/\u00a0/g, ' ');
-    assert.match(content, /# Summary of src/);
-    assert.match(content, /\[src\/index\.ts:1\]\(file:\/\//, 'citations are links to the files');
+    // The summary opens rendered (Markdown preview), its citations links to the files.
+    const preview = await wb.waitForWebview('h1');
+    await waitUntil('the summary in the preview', async () => /Summary of src/.test(await preview.locator('h1').first().innerText()), { timeoutMs: TIMEOUTS.response });
+    const body = await preview.locator('body').innerText();
+    assert.match(body, /Structure/);
+    assert.match(body, /Files read/);
+    const link = preview.locator('a', { hasText: 'src/index.ts:1' }).first();
+    assert.match((await link.getAttribute('href')) ?? '', /src\/index\.ts/);
     await wb.screenshot('summary-document');
   });
 
