@@ -77,8 +77,8 @@ function asTarget(value: string | Record<string, unknown>, call: string): CodePo
   return { path, line, column: typeof column === 'number' ? column : 1 };
 }
 
-/** Races a language-server request against the deadline; null (no answer) when it is late. */
-async function answered<T>(work: (signal: AbortSignal) => Promise<T | null>, outer: AbortSignal): Promise<T | null | 'late'> {
+/** Races a language-server request against the deadline; 'late' when the deadline came first. */
+async function answered<T>(work: (signal: AbortSignal) => Promise<T | null>, outer: AbortSignal, timeoutMs: number): Promise<T | null | 'late'> {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   outer.addEventListener('abort', onAbort, { once: true });
@@ -87,7 +87,7 @@ async function answered<T>(work: (signal: AbortSignal) => Promise<T | null>, out
     return await Promise.race([
       work(controller.signal),
       new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), LANGUAGE_LIMITS.timeoutMs);
+        timer = setTimeout(() => resolve('late'), timeoutMs);
       }),
     ]);
   } finally {
@@ -99,7 +99,7 @@ async function answered<T>(work: (signal: AbortSignal) => Promise<T | null>, out
 
 const NO_SERVER = (what: string) =>
   `No language server answered for ${what} (none may be installed or running for this language). Use repo.grep() instead.`;
-const LATE = (what: string) => `The language server did not answer for ${what} within ${LANGUAGE_LIMITS.timeoutMs / 1000} s. Use repo.grep() instead, or try again.`;
+const LATE = (what: string, ms: number) => `The language server did not answer for ${what} within ${ms / 1000} s. Use repo.grep() instead, or try again.`;
 
 function describeTarget(t: CodePosition | { name: string }): string {
   return 'name' in t ? `"${t.name}"` : `${t.path}:${t.line}:${t.column}`;
@@ -126,7 +126,8 @@ function capped<T>(items: T[], max: number): { items: T[]; more: number } {
   return items.length > max ? { items: items.slice(0, max), more: items.length - max } : { items, more: 0 };
 }
 
-export function languageFunctions(intel: LanguageIntelligence): HostFunction[] {
+export function languageFunctions(intel: LanguageIntelligence, options: { timeoutMs?: number } = {}): HostFunction[] {
+  const timeoutMs = options.timeoutMs ?? LANGUAGE_LIMITS.timeoutMs;
   return [
     hostFunction({
       name: 'repo.symbols',
@@ -135,8 +136,8 @@ export function languageFunctions(intel: LanguageIntelligence): HostFunction[] {
       params: [['path', pathParam]],
       async handler([file], ctx) {
         await ctx.repo.info(file); // the path guard: a file outside the workspace view is refused here
-        const result = await answered((s) => intel.symbols(file, s), ctx.signal);
-        if (result === 'late') throw new Error(LATE(file));
+        const result = await answered((s) => intel.symbols(file, s), ctx.signal, timeoutMs);
+        if (result === 'late') throw new Error(LATE(file, timeoutMs));
         if (result === null || result.length === 0) throw new Error(NO_SERVER(file));
         const { items, more } = capped(result, LANGUAGE_LIMITS.symbols);
         if (items.length > 0) ctx.recordRead({ path: file, start: Math.min(...items.map((s) => s.line)), end: Math.max(...items.map((s) => s.line)), via: 'repo.symbols' });
@@ -152,8 +153,8 @@ export function languageFunctions(intel: LanguageIntelligence): HostFunction[] {
       async handler([t], ctx) {
         const where = asTarget(t, 'repo.definition');
         if (!('name' in where)) await ctx.repo.info(where.path);
-        const result = await answered((s) => intel.definitions(where, s), ctx.signal);
-        if (result === 'late') throw new Error(LATE(describeTarget(where)));
+        const result = await answered((s) => intel.definitions(where, s), ctx.signal, timeoutMs);
+        if (result === 'late') throw new Error(LATE(describeTarget(where), timeoutMs));
         if (result === null) throw new Error(NO_SERVER(describeTarget(where)));
         return withText(capped(result, LANGUAGE_LIMITS.definitions).items, ctx);
       },
@@ -167,8 +168,8 @@ export function languageFunctions(intel: LanguageIntelligence): HostFunction[] {
       async handler([t], ctx) {
         const where = asTarget(t, 'repo.references');
         if (!('name' in where)) await ctx.repo.info(where.path);
-        const result = await answered((s) => intel.references(where, s), ctx.signal);
-        if (result === 'late') throw new Error(LATE(describeTarget(where)));
+        const result = await answered((s) => intel.references(where, s), ctx.signal, timeoutMs);
+        if (result === 'late') throw new Error(LATE(describeTarget(where), timeoutMs));
         if (result === null) throw new Error(NO_SERVER(describeTarget(where)));
         const { items, more } = capped(result, LANGUAGE_LIMITS.references);
         const shown = await withText(items, ctx);

@@ -143,4 +143,13 @@ describe('commands and code lenses', { timeout: 10 * 60_000 }, () => {
     await wb.waitForResponseText(/createServer starts the HTTP server on a port \(http\.ts:3-7\); it is called from index\.ts:2\./);
     await wb.screenshot('explain-code-lens');
   });
+
+  test('the model finds every call site through the language server (repo.references), and they are cited', async () => {
+    await wb.newChat();
+    const response = await wb.sendChat('@rlm Every call site of createServer?');
+    await wb.waitForResponseDone(response);
+    // The TypeScript server answered: the import and the call in index.ts, as anchors.
+    await wb.waitForResponseText(/Call sites \(from the language server\): index\.ts:1, index\.ts:2\./, response);
+    await wb.screenshot('references-from-language-server');
+  });
 });
