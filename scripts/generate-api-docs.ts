@@ -14,7 +14,7 @@ export const END = '<!-- sandbox-api:end -->';
 /** The editor's own functions, rendered from their definitions (the answers are not needed for that). */
 function editorFunctions(): string {
   const unused = () => Promise.reject(new Error('not in the docs'));
-  const api = CORE_SANDBOX_API.with(languageFunctions({ symbols: unused, definitions: unused, references: unused }));
+  const api = CORE_SANDBOX_API.with(languageFunctions({ symbols: unused, workspaceSymbols: unused, definitions: unused, references: unused }));
   const width = Math.max(...api.entries.map((e) => e.signature.length));
   const core = new Set(CORE_SANDBOX_API.entries.map((e) => e.name));
   return api.entries

@@ -79,16 +79,11 @@ export function answerDocument(title: string, result: RlmResult, paths: Workspac
 }
 
 /**
- * Opens `content` as a Markdown document beside the editor and shows it rendered (the
- * preview makes the file links clickable); the source stays open in its tab for saving or
- * copying.
+ * Opens `content` as a Markdown document beside the editor. The source, not the preview:
+ * the Markdown preview refuses `file:` links (markdown-it's rule), so only in the editor are
+ * the citations links (Ctrl+click) to the lines.
  */
 export async function openMarkdown(content: string): Promise<void> {
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
   await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
-  try {
-    await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
-  } catch {
-    // No Markdown preview (the built-in extension disabled): the source is shown.
-  }
 }

@@ -46,12 +46,13 @@ export interface SymbolInfo {
   container?: string;
 }
 
-/** What the editor's language servers answer; null means no server answered for that file. */
+/** What the editor's language servers answer; null means no server answered. */
 export interface LanguageIntelligence {
   symbols(path: string, signal: AbortSignal): Promise<SymbolInfo[] | null>;
-  /** Definitions at a position, or of a name (looked up among the workspace's symbols). */
-  definitions(target: CodePosition | { name: string }, signal: AbortSignal): Promise<CodeLocation[] | null>;
-  references(target: CodePosition | { name: string }, signal: AbortSignal): Promise<CodeLocation[] | null>;
+  /** Where the workspace's symbols of exactly this name are (the servers' workspace symbol search). */
+  workspaceSymbols(name: string, signal: AbortSignal): Promise<CodeLocation[] | null>;
+  definitions(at: CodePosition, signal: AbortSignal): Promise<CodeLocation[] | null>;
+  references(at: CodePosition, signal: AbortSignal): Promise<CodeLocation[] | null>;
 }
 
 export const LANGUAGE_LIMITS = {
@@ -122,6 +123,47 @@ async function withText(locations: CodeLocation[], ctx: HostCallContext): Promis
   return out;
 }
 
+/**
+ * Where to ask about a target: the position given (after the path guard), or, for a name,
+ * where the workspace's symbols of that name are; when the servers' symbol search finds
+ * none (some servers only search open files), where the name is declared according to grep.
+ */
+async function positionsOf(target: CodePosition | { name: string }, ctx: HostCallContext, intel: LanguageIntelligence, signal: AbortSignal): Promise<CodePosition[]> {
+  if (!('name' in target)) {
+    await ctx.repo.info(target.path);
+    return [target];
+  }
+  const symbols = (await intel.workspaceSymbols(target.name, signal)) ?? [];
+  const inWorkspace = symbols.filter((l): l is CodeLocation & { path: string } => l.path !== null).map((l) => ({ path: l.path, line: l.line, column: l.column }));
+  if (inWorkspace.length) return inWorkspace.slice(0, 20);
+  const name = target.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const declared = await ctx.repo.grep(`\\b(function|class|interface|type|const|let|var|def|fn|func|struct|enum)\\s+\\*?${name}\\b`, { maxResults: 20 });
+  return declared.map((m) => {
+    const column = new RegExp(`\\b${name}\\b`).exec(m.text.replace(/^…/, ''))?.index ?? 0;
+    return { path: m.path, line: m.line, column: column + 1 };
+  });
+}
+
+/** Asks at each position; null when no server answered at any, else every distinct location. */
+async function mergeAnswers(positions: CodePosition[], ask: (at: CodePosition) => Promise<CodeLocation[] | null>): Promise<CodeLocation[] | null> {
+  let answered = false;
+  const seen = new Set<string>();
+  const out: CodeLocation[] = [];
+  for (const at of positions) {
+    const found = await ask(at);
+    if (found === null) continue;
+    answered = true;
+    for (const loc of found) {
+      const key = `${loc.path ?? loc.outside}:${loc.line}:${loc.column}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(loc);
+      }
+    }
+  }
+  return answered ? out : null;
+}
+
 function capped<T>(items: T[], max: number): { items: T[]; more: number } {
   return items.length > max ? { items: items.slice(0, max), more: items.length - max } : { items, more: 0 };
 }
@@ -152,8 +194,13 @@ export function languageFunctions(intel: LanguageIntelligence, options: { timeou
       params: [['target', target]],
       async handler([t], ctx) {
         const where = asTarget(t, 'repo.definition');
-        if (!('name' in where)) await ctx.repo.info(where.path);
-        const result = await answered((s) => intel.definitions(where, s), ctx.signal, timeoutMs);
+        const result = await answered(async (s) => {
+          if ('name' in where) {
+            const found = await intel.workspaceSymbols(where.name, s);
+            if (found && found.length) return found;
+          }
+          return mergeAnswers(await positionsOf(where, ctx, intel, s), (at) => intel.definitions(at, s));
+        }, ctx.signal, timeoutMs);
         if (result === 'late') throw new Error(LATE(describeTarget(where), timeoutMs));
         if (result === null) throw new Error(NO_SERVER(describeTarget(where)));
         return withText(capped(result, LANGUAGE_LIMITS.definitions).items, ctx);
@@ -167,8 +214,7 @@ export function languageFunctions(intel: LanguageIntelligence, options: { timeou
       params: [['target', target]],
       async handler([t], ctx) {
         const where = asTarget(t, 'repo.references');
-        if (!('name' in where)) await ctx.repo.info(where.path);
-        const result = await answered((s) => intel.references(where, s), ctx.signal, timeoutMs);
+        const result = await answered(async (s) => mergeAnswers(await positionsOf(where, ctx, intel, s), (at) => intel.references(at, s)), ctx.signal, timeoutMs);
         if (result === 'late') throw new Error(LATE(describeTarget(where), timeoutMs));
         if (result === null) throw new Error(NO_SERVER(describeTarget(where)));
         const { items, more } = capped(result, LANGUAGE_LIMITS.references);

@@ -27,13 +27,7 @@ export function editorLanguageIntelligence(paths: WorkspacePaths): LanguageIntel
   const toLocations = (items: Array<vscode.Location | vscode.LocationLink> | undefined): CodeLocation[] =>
     (items ?? []).map((l) => ('targetUri' in l ? location(l.targetUri, l.targetSelectionRange ?? l.targetRange) : location(l.uri, l.range)));
 
-  /** A position to ask about: the one given, or where the workspace's symbol of that name is. */
-  const positionsOf = async (target: CodePosition | { name: string }): Promise<Array<{ uri: vscode.Uri; position: vscode.Position }>> => {
-    if (!('name' in target)) return [{ uri: uriOf(target.path), position: new vscode.Position(target.line - 1, Math.max(0, target.column - 1)) }];
-    const found = (await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', target.name)) ?? [];
-    const exact = found.filter((s) => s.name === target.name || s.name.endsWith(`.${target.name}`));
-    return exact.slice(0, 20).map((s) => ({ uri: s.location.uri, position: s.location.range.start }));
-  };
+  const positionOf = (at: CodePosition) => ({ uri: uriOf(at.path), position: new vscode.Position(at.line - 1, Math.max(0, at.column - 1)) });
 
   return {
     async symbols(p) {
@@ -53,35 +47,20 @@ export function editorLanguageIntelligence(paths: WorkspacePaths): LanguageIntel
       walk(result);
       return out.sort((a, b) => a.line - b.line);
     },
-    async definitions(target) {
-      if ('name' in target) {
-        const found = (await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', target.name)) ?? null;
-        if (found === null) return null;
-        return found.filter((s) => s.name === target.name || s.name.endsWith(`.${target.name}`)).map((s) => location(s.location.uri, s.location.range));
-      }
-      const [at] = await positionsOf(target);
-      const result = await vscode.commands.executeCommand<Array<vscode.Location | vscode.LocationLink> | undefined>('vscode.executeDefinitionProvider', at!.uri, at!.position);
+    async workspaceSymbols(name) {
+      const found = await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', name);
+      if (found === undefined) return null;
+      return found.filter((s) => s.name === name || s.name.endsWith(`.${name}`)).map((s) => location(s.location.uri, s.location.range));
+    },
+    async definitions(at) {
+      const { uri, position } = positionOf(at);
+      const result = await vscode.commands.executeCommand<Array<vscode.Location | vscode.LocationLink> | undefined>('vscode.executeDefinitionProvider', uri, position);
       return result === undefined ? null : toLocations(result);
     },
-    async references(target) {
-      const positions = await positionsOf(target);
-      if (positions.length === 0) return 'name' in target ? null : [];
-      const seen = new Set<string>();
-      const out: CodeLocation[] = [];
-      let answered = false;
-      for (const at of positions) {
-        const result = await vscode.commands.executeCommand<vscode.Location[] | undefined>('vscode.executeReferenceProvider', at.uri, at.position);
-        if (result === undefined) continue;
-        answered = true;
-        for (const loc of toLocations(result)) {
-          const key = `${loc.path ?? loc.outside}:${loc.line}:${loc.column}`;
-          if (!seen.has(key)) {
-            seen.add(key);
-            out.push(loc);
-          }
-        }
-      }
-      return answered ? out : null;
+    async references(at) {
+      const { uri, position } = positionOf(at);
+      const result = await vscode.commands.executeCommand<vscode.Location[] | undefined>('vscode.executeReferenceProvider', uri, position);
+      return result === undefined ? null : toLocations(result);
     },
   };
 }

@@ -27,16 +27,24 @@ interface RunSummary {
 export class TraceView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private selected: string | undefined;
+  /** Set once the user picks a run in the view: until then it follows the newest run. */
+  private pinned = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly runs: Runs,
   ) {
-    this.subscriptions.push(runs.onDidChange(() => this.post()));
+    this.subscriptions.push(
+      runs.onDidChange((record) => {
+        if (!this.pinned && record.state === 'running') this.selected = record.id;
+        this.post();
+      }),
+    );
   }
 
   show(runId?: string): void {
+    this.pinned = runId !== undefined;
     this.selected = runId ?? this.runs.lastWithTrace()?.id ?? this.runs.recent[0]?.id;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
@@ -59,6 +67,7 @@ export class TraceView implements vscode.Disposable {
     if (m.type === 'ready') this.post();
     else if (m.type === 'select' && typeof m.id === 'string') {
       this.selected = m.id;
+      this.pinned = true;
       this.post();
     } else if (m.type === 'export' && typeof m.id === 'string') await this.export(m.id);
   }

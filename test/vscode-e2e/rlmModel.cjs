@@ -65,7 +65,7 @@ exports.reply = async (messages) => {
 
   if (q === 'Every call site of createServer?') {
     if (turn === 0) return js('const refs = await repo.references("createServer")');
-    return js('answer.content = "Call sites (from the language server): " + refs.filter((r) => r.text && !r.text.includes("function")).map((r) => r.path + ":" + r.line).join(", ") + ".";\nanswer.ready = true');
+    return js('answer.content = "Call sites (from the language server): " + refs.filter((r) => r.path !== "src/server/http.ts").map((r) => r.path + ":" + r.line).join(", ") + ".";\nanswer.ready = true');
   }
 
   return js('answer.content = "I do not know that question."; answer.ready = true');

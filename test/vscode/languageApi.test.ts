@@ -28,14 +28,15 @@ async function ask(intel: LanguageIntelligence, code: string, timeoutMs?: number
   return { output: provider.rootRequests[1]!.messages.at(-1)!.content, result };
 }
 
-const none: LanguageIntelligence = { symbols: async () => null, definitions: async () => null, references: async () => null };
+const none: LanguageIntelligence = { symbols: async () => null, workspaceSymbols: async () => null, definitions: async () => null, references: async () => null };
 
 describe('language functions in the REPL', () => {
   test('references come back as plain data with each line\'s text, read through the repo and cited', async () => {
     const intel: LanguageIntelligence = {
       ...none,
-      references: async (t) => {
-        assert.deepEqual(t, { name: 'start' });
+      workspaceSymbols: async (name) => (name === 'start' ? [{ path: 'src/a.ts', line: 1, column: 17, endLine: 3 }] : []),
+      references: async (at) => {
+        assert.deepEqual(at, { path: 'src/a.ts', line: 1, column: 17 }, 'asked where the workspace symbol is');
         return [
           { path: 'src/b.ts', line: 2, column: 1, endLine: 2 },
           { path: 'src/b.ts', line: 3, column: 1, endLine: 3 },
@@ -49,6 +50,21 @@ describe('language functions in the REPL', () => {
     assert.deepEqual(result.citations, [{ path: 'src/b.ts', ranges: [{ start: 2, end: 3 }], via: ['read'], unsaved: false }]);
   });
 
+  test('a name the servers\' symbol search does not find is located by its declaration, then asked about', async () => {
+    const asked: unknown[] = [];
+    const intel: LanguageIntelligence = {
+      ...none,
+      workspaceSymbols: async () => [],
+      references: async (at) => {
+        asked.push(at);
+        return [{ path: 'src/b.ts', line: 2, column: 1, endLine: 2 }];
+      },
+    };
+    const { output } = await ask(intel, 'print(JSON.stringify((await repo.references("start")).map((r) => r.path + ":" + r.line)))');
+    assert.deepEqual(asked, [{ path: 'src/a.ts', line: 1, column: 17 }]);
+    assert.match(output, /\["src\/b\.ts:2"\]/);
+  });
+
   test('where no language server answers, the model is told to use grep', async () => {
     const { output } = await ask(none, 'try { await repo.symbols("src/a.ts") } catch (e) { print(e.message) }\ntry { await repo.definition({path: "src/b.ts", line: 2, column: 1}) } catch (e) { print(e.message) }');
     assert.match(output, /No language server answered for src\/a\.ts \(none may be installed or running for this language\)\. Use repo\.grep\(\) instead\./);
@@ -57,7 +73,7 @@ describe('language functions in the REPL', () => {
 
   test('a position must name a path and a line; files outside the workspace view are refused before any server is asked', async () => {
     let asked = 0;
-    const counting: LanguageIntelligence = { ...none, definitions: async () => (asked++, []), symbols: async () => (asked++, []) };
+    const counting: LanguageIntelligence = { ...none, definitions: async () => (asked++, []), symbols: async () => (asked++, []), workspaceSymbols: async () => (asked++, []) };
     const { output } = await ask(
       counting,
       'for (const t of [{line: 3}, {path: "../x.ts", line: 1}]) { try { await repo.definition(t) } catch (e) { print(e.message) } }\ntry { await repo.symbols("nope.ts") } catch (e) { print(e.message) }',
@@ -72,6 +88,7 @@ describe('language functions in the REPL', () => {
     let sawAbort = false;
     const stuck: LanguageIntelligence = {
       ...none,
+      workspaceSymbols: async () => [{ path: 'src/a.ts', line: 1, column: 17, endLine: 3 }],
       references: (_t, signal) =>
         new Promise(() => {
           signal.addEventListener('abort', () => (sawAbort = true));
