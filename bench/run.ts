@@ -20,6 +20,7 @@ import { measureMemory } from './measures/memory';
 import { measureFanout } from './measures/fanout';
 import { measureContext } from './measures/context';
 import { measureSoak } from './measures/soak';
+import { measureEditor } from './measures/editor';
 
 const MEASURES: Record<Measurement, (ctx: BenchContext) => Promise<MeasurementResult>> = {
   sandbox: measureSandbox,
@@ -28,6 +29,7 @@ const MEASURES: Record<Measurement, (ctx: BenchContext) => Promise<MeasurementRe
   fanout: measureFanout,
   context: measureContext,
   soak: measureSoak,
+  editor: measureEditor,
 };
 
 const projectRoot = path.resolve(__dirname, '..');
