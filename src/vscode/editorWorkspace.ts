@@ -28,6 +28,8 @@ export interface WorkspacePaths {
 export interface EditorWorkspace {
   repo: Repo;
   paths: WorkspacePaths;
+  /** VS Code's rg binary the repo greps with, or null for the JavaScript grep. */
+  ripgrep: string | null;
   /** Folders that could not be included (not on disk), with why. */
   skipped: string[];
 }
@@ -60,7 +62,7 @@ export function buildWorkspace(settings: RlmSettings, folders = vscode.workspace
   const paths = pathsOf(disk);
   const source: WorkspaceSource = new OverlaySource(disk, unsavedTexts(paths));
   const name = vscode.workspace.name?.replace(/ \(Workspace\)$/, '') ?? onDisk[0]!.name;
-  return { repo: new WorkspaceRepo(source, { name }), paths, skipped };
+  return { repo: new WorkspaceRepo(source, { name }), paths, skipped, ripgrep: rg };
 }
 
 /** The excludes of one folder: the core's defaults, the editor's (files/search.exclude) and RLM's own. */

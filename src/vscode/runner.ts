@@ -51,6 +51,7 @@ export class Runner implements vscode.Disposable {
   readonly conversations: Conversations;
   /** The workspace of the latest question, for mapping the language servers' URIs. */
   private paths: WorkspacePaths | undefined;
+  private loggedRipgrep = false;
 
   constructor(
     private readonly models: Models,
@@ -71,6 +72,10 @@ export class Runner implements vscode.Disposable {
   private workspace() {
     const ws = buildWorkspace(readSettings());
     this.paths = ws.paths;
+    if (!this.loggedRipgrep) {
+      this.loggedRipgrep = true;
+      this.log.info(ws.ripgrep ? `Searching with VS Code's ripgrep (${ws.ripgrep}).` : "VS Code's ripgrep was not found under its app root; searching with the JavaScript grep (same results, slower).");
+    }
     for (const s of ws.skipped) this.log.warn(`Skipped folder ${s}`);
     return ws.repo;
   }
@@ -157,6 +162,8 @@ export class Runner implements vscode.Disposable {
         (r.limitsHit.length ? ` · limits hit: ${r.limitsHit.join(', ')}` : '') +
         ` · ${r.citations.length} files cited · ${health}`,
     );
+    const unsaved = r.citations.filter((c) => c.unsaved).map((c) => c.path);
+    if (unsaved.length) this.log.info(`Read unsaved changes in ${unsaved.join(', ')}.`);
   }
 
   /** Keeps a session warm for the next question (called when the chat view is used). */

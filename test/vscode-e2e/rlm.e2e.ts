@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { makeTempRepo } from '../support/tempRepo';
@@ -28,7 +28,9 @@ before(
       extensions: [vsix],
       modelScript: MODEL_SCRIPT,
       env: { RLM_E2E_GATE: gates },
-      settings: { 'rlm.limits.concurrency': 2 },
+      // VS Code saves all files before a chat request unless chat.saveBeforeSend is off; off
+      // here, so that a question can see unsaved text (commands and code lenses always do).
+      settings: { 'rlm.limits.concurrency': 2, 'files.autoSave': 'off', 'chat.saveBeforeSend': false },
     });
   },
   { timeout: TIMEOUTS.startup + 120_000 },
@@ -116,6 +118,27 @@ describe('@rlm in the chat panel', { timeout: 10 * 60_000 }, () => {
     assert.match(text, /step 1/);
     assert.match(text, /files read/);
     await wb.screenshot('trace-view');
+  });
+});
+
+describe('what the user sees in the editor', { timeout: 10 * 60_000 }, () => {
+  test('unsaved changes are what the run reads, and the answer says so', async () => {
+    await wb.openFile('src/config/retry.ts');
+    await wb.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.type('export const UNSAVED_MARK = 42;');
+    // The tab shows the file as modified, and it is not saved.
+    await wb.step('file-modified', () => wb.page.locator('.tab.dirty', { hasText: 'retry.ts' }).first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui }));
+    await wb.newChat();
+    const response = await wb.sendChat('@rlm What is UNSAVED_MARK?');
+    await wb.waitForResponseDone(response);
+    await wb.waitForResponseText(/UNSAVED_MARK is 42 \(retry\.ts:5\)\./, response);
+    await wb.waitForResponseText(/Read unsaved changes in src\/config\/retry\.ts\./, response);
+    assert.doesNotMatch(readFileSync(path.join(repo.root, 'src/config/retry.ts'), 'utf8'), /UNSAVED_MARK/, 'the disk never had it');
+    await wb.screenshot('unsaved-changes');
+    // Leave the file as it was on disk for the scenarios after this one.
+    await wb.runCommand('File: Revert File');
+    await wb.page.locator('.tab.dirty', { hasText: 'retry.ts' }).first().waitFor({ state: 'detached', timeout: TIMEOUTS.ui });
   });
 });
 

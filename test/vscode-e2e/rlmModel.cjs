@@ -63,6 +63,11 @@ exports.reply = async (messages) => {
     );
   }
 
+  if (q === 'What is UNSAVED_MARK?') {
+    if (turn === 0) return js('const marks = await repo.grep("UNSAVED_MARK")');
+    return js('answer.content = "UNSAVED_MARK is " + /= (\\d+)/.exec(marks[0].text)[1] + " (" + marks[0].path + ":" + marks[0].line + ").";\nanswer.ready = true');
+  }
+
   if (q === 'Every call site of createServer?') {
     if (turn === 0) return js('const refs = await repo.references("createServer")');
     return js('answer.content = "Call sites (from the language server): " + refs.filter((r) => r.path !== "src/server/http.ts").map((r) => r.path + ":" + r.line).join(", ") + ".";\nanswer.ready = true');
