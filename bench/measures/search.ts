@@ -91,7 +91,10 @@ async function longLineRereads(rgPath: string, args: string[], root: string): Pr
   const text: string[] = [];
   for (const f of cutFiles) {
     if (hasBinaryExtension(f)) continue;
-    if (!looksBinary(await nodeRepoFs.readHead(path.join(root, f), SNIFF_BYTES))) text.push(f);
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const handle = await fs.promises.open(path.join(root, f), 'r');
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0).finally(() => handle.close());
+    if (!looksBinary(head.subarray(0, bytesRead))) text.push(f);
   }
   let bytes = 0;
   const t0 = performance.now();
@@ -112,27 +115,33 @@ interface FsCounts {
   streams: number;
 }
 
-/** The repo's file-system layer, counting what grep reads beyond rg's output. */
+/**
+ * The repo's file-system layer, counting what grep reads beyond rg's output: every file is
+ * opened through `open` with its purpose (a whole read, an 8 KiB sniff, a size, a stream),
+ * and whole reads' bytes are counted at the handle.
+ */
 function countingFs(counts: FsCounts): RepoFs {
   return {
     ...nodeRepoFs,
-    readFile: async (file) => {
-      const b = await nodeRepoFs.readFile(file);
-      counts.readFile++;
-      counts.readFileBytes += b.length;
-      return b;
-    },
-    readHead: (file, bytes) => {
-      counts.readHead++;
-      return nodeRepoFs.readHead(file, bytes);
-    },
-    stat: (file) => {
-      counts.stat++;
-      return nodeRepoFs.stat(file);
-    },
-    createReadStream: (file) => {
-      counts.streams++;
-      return nodeRepoFs.createReadStream(file);
+    open: async (file, purpose) => {
+      const handle = await nodeRepoFs.open(file, purpose);
+      if (purpose === 'sniff') counts.readHead++;
+      else if (purpose === 'size') counts.stat++;
+      else if (purpose === 'stream') counts.streams++;
+      else if (purpose === 'read') {
+        counts.readFile++;
+        return {
+          fd: handle.fd,
+          stat: () => handle.stat(),
+          close: () => handle.close(),
+          read: async (buffer, offset, length, position) => {
+            const result = await handle.read(buffer, offset, length, position);
+            counts.readFileBytes += result.bytesRead;
+            return result;
+          },
+        };
+      }
+      return handle;
     },
   };
 }
