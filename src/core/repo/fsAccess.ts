@@ -184,13 +184,18 @@ async function checkHandleInside(fsa: RepoFs, realRoot: string, file: RepoFile, 
     if (relativeInside(realRoot, kernelPath) === null) throw new FileRefused('outside', 'leads outside the workspace (its directory was swapped for a symbolic link)');
     return;
   }
-  // No kernel name for the handle: the name it was opened by, resolved now, must be inside
-  // and must still be the very file the handle holds.
+  // No kernel name for the handle (not Linux, or no /proc): the name it was opened by,
+  // resolved now, must be inside and must name the very file the handle holds, and must
+  // still resolve the same way after that look. These are lookups by name, so a process
+  // swapping a directory at exactly the right moments could still pass them; only the
+  // kernel's own name for the handle (above) closes that. Node has no openat(2) or
+  // F_GETPATH to do better.
   let real: string;
   let now: fs.Stats;
   try {
     real = await fsa.realpath(opened);
     now = await fsa.lstat(real);
+    if ((await fsa.realpath(opened)) !== real) throw new Error('moved');
   } catch {
     throw new FileRefused('changed', 'changed while it was being opened');
   }

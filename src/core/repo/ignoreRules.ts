@@ -34,11 +34,19 @@ export type Verdict = { ignored: boolean; unignored: boolean };
 
 /** Rules applied over all the workspace's ignore files. */
 export const MAX_IGNORE_RULES = 10_000;
-/** Of those, rules tried against every path (their last segment has a wildcard in the middle, a class or an escape). */
+/**
+ * Of those, rules that cannot be looked up by name, start or end (a wildcard in the middle,
+ * a class, an escape): each costs a substring test per path, and a regex test when the name
+ * holds its literal text.
+ */
 export const MAX_WILDCARD_RULES = 1_000;
+/** And of those, rules without two literal characters in a row: a regex test for every path. */
+export const MAX_BARE_WILDCARD_RULES = 100;
 /** Largest part of an ignore file read; the rest is not applied. */
 export const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
-const COMPILE_BATCH = 1_000;
+/** Rules compiled between turns of the event loop (about 10 ms of work). */
+const COMPILE_BATCH = 500;
+const SLICE_MS = 8;
 
 /** What the package keeps per rule (internals, checked at run time; see `RuleSet.fallback`). */
 interface PackageRule {
@@ -56,6 +64,24 @@ interface Rule {
 
 const GLOB_CHARS = /[*?[\\]/;
 
+/**
+ * How a rule is found for a path, from its pattern's last segment (`body`: no "!", no
+ * trailing "/"): by the entry's exact name, its start, its end, by a literal run the name
+ * must contain (`filtered`, tried after a `String.includes`), or tried for every path (`bare`).
+ */
+type RuleKind = { kind: 'literal' | 'prefix' | 'suffix' | 'filtered'; key: string } | { kind: 'bare'; key: '' };
+
+function classify(body: string): RuleKind {
+  const last = body.slice(body.lastIndexOf('/') + 1);
+  if (last !== '' && !GLOB_CHARS.test(last)) return { kind: 'literal', key: last };
+  if (last.length > 1 && last.startsWith('*') && !GLOB_CHARS.test(last.slice(1))) return { kind: 'suffix', key: last.slice(1) };
+  if (last.length > 1 && last.endsWith('*') && !GLOB_CHARS.test(last.slice(0, -1))) return { kind: 'prefix', key: last.slice(0, -1) };
+  // The longest run of plain characters outside classes and escapes: every match contains it.
+  let best = '';
+  for (const run of last.split(/\[[^\]]*\]?|\\.?|[*?[\]]+/)) if (run.length > best.length) best = run;
+  return best.length >= 2 ? { kind: 'filtered', key: best } : { kind: 'bare', key: '' };
+}
+
 /** The rules of one ignore file, indexed by what the last segment of each pattern can match. */
 class RuleSet {
   private readonly rules: Rule[] = [];
@@ -64,11 +90,11 @@ class RuleSet {
   private readonly suffix = new Map<string, number[]>();
   private prefixLengths: number[] = [];
   private suffixLengths: number[] = [];
-  /** Indices tried for every path, ascending. */
+  /** Indices tried for every path, ascending, each with the text a matching name must contain ('' for none). */
   private readonly other: number[] = [];
+  private readonly otherKeys: string[] = [];
   /** The package's own matcher, when its internals are not what this expects. */
   private fallback: Ignore | null = null;
-  wildcards = 0;
 
   /** Compiles `lines` (rule lines already cut to the caps) onto the set. */
   add(lines: string[]): void {
@@ -103,7 +129,13 @@ class RuleSet {
     let i = indexed.length - 1;
     let j = this.other.length - 1;
     while (i >= 0 || j >= 0) {
-      const index = j < 0 || (i >= 0 && indexed[i]! > this.other[j]!) ? indexed[i--]! : this.other[j--]!;
+      let index: number;
+      if (j < 0 || (i >= 0 && indexed[i]! > this.other[j]!)) index = indexed[i--]!;
+      else {
+        const key = this.otherKeys[j]!;
+        index = this.other[j--]!;
+        if (key !== '' && !name.includes(key)) continue;
+      }
       const rule = this.rules[index]!;
       if (rule.regex.test(rule.basenameOnly ? basename : sub)) return { ignored: !rule.negative, unignored: rule.negative };
     }
@@ -113,21 +145,22 @@ class RuleSet {
   private push(r: PackageRule): void {
     const index = this.rules.length;
     this.rules.push({ negative: r.negative, basenameOnly: r._basenameOnly, regex: r.regex });
-    const body = r.body.endsWith('/') ? r.body.slice(0, -1) : r.body;
-    const last = body.slice(body.lastIndexOf('/') + 1);
-    if (last !== '' && !GLOB_CHARS.test(last)) return into(this.literal, last, index);
-    if (last.length > 1 && last.startsWith('*') && !GLOB_CHARS.test(last.slice(1))) {
-      into(this.suffix, last.slice(1), index);
-      this.suffixLengths = lengthsOf(this.suffix);
-      return;
+    const { kind, key } = classify(r.body.endsWith('/') ? r.body.slice(0, -1) : r.body);
+    switch (kind) {
+      case 'literal':
+        return into(this.literal, key, index);
+      case 'suffix':
+        into(this.suffix, key, index);
+        this.suffixLengths = lengthsOf(this.suffix);
+        return;
+      case 'prefix':
+        into(this.prefix, key, index);
+        this.prefixLengths = lengthsOf(this.prefix);
+        return;
+      default:
+        this.other.push(index);
+        this.otherKeys.push(key);
     }
-    if (last.length > 1 && last.endsWith('*') && !GLOB_CHARS.test(last.slice(0, -1))) {
-      into(this.prefix, last.slice(0, -1), index);
-      this.prefixLengths = lengthsOf(this.prefix);
-      return;
-    }
-    this.other.push(index);
-    this.wildcards++;
   }
 }
 
@@ -168,6 +201,7 @@ export class IgnoreRules {
   private readonly byDir = new Map<string, RuleSet>();
   private rules = 0;
   private wildcards = 0;
+  private bare = 0;
   private readonly capped = { rules: 0, wildcards: 0, files: new Set<string>() };
 
   /**
@@ -180,13 +214,21 @@ export class IgnoreRules {
     // Git drops a byte-order mark before the first line.
     const lines = (gitignoreText.startsWith('\uFEFF') ? gitignoreText.slice(1) : gitignoreText).split('\n');
     let batch: string[] = [];
+    let sliceStart = performance.now();
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       set.add(batch);
       batch = [];
       await nextTurn();
+      sliceStart = performance.now();
     };
-    for (const raw of lines) {
+    for (let i = 0; i < lines.length; i++) {
+      // Lines past a cap are only counted, but there can be 100,000 of them.
+      if ((i & 1023) === 1023 && performance.now() - sliceStart > SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+      const raw = lines[i]!;
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       if (!isRuleLine(line)) continue;
       if (this.rules >= MAX_IGNORE_RULES) {
@@ -194,13 +236,15 @@ export class IgnoreRules {
         this.capped.files.add(dir);
         continue;
       }
-      if (isWildcardLine(line) && this.wildcards >= MAX_WILDCARD_RULES) {
+      const kind = classifyLine(line);
+      if ((kind !== 'indexed' && this.wildcards >= MAX_WILDCARD_RULES) || (kind === 'bare' && this.bare >= MAX_BARE_WILDCARD_RULES)) {
         this.capped.wildcards++;
         this.capped.files.add(dir);
         continue;
       }
       this.rules++;
-      if (isWildcardLine(line)) this.wildcards++;
+      if (kind !== 'indexed') this.wildcards++;
+      if (kind === 'bare') this.bare++;
       batch.push(line);
       if (batch.length >= COMPILE_BATCH) await flush();
     }
@@ -223,7 +267,7 @@ export class IgnoreRules {
     }
     if (this.capped.wildcards > 0) {
       notes.push(
-        `The ignore files hold more than ${MAX_WILDCARD_RULES.toLocaleString('en-US')} complex wildcard rules; ${this.capped.wildcards.toLocaleString('en-US')} ` +
+        `The ignore files hold more than ${MAX_WILDCARD_RULES.toLocaleString('en-US')} complex wildcard rules (or ${MAX_BARE_WILDCARD_RULES} with no literal text); ${this.capped.wildcards.toLocaleString('en-US')} ` +
           `after that (in ${where}) are not applied, so files they would hide are listed.`,
       );
     }
@@ -277,14 +321,11 @@ export class IgnoreRules {
   }
 }
 
-/** The kind of rule `RuleSet` cannot index (mirrors its `push`), judged from the line itself. */
-function isWildcardLine(line: string): boolean {
+/** How the caps count a rule line (mirrors `RuleSet.push`, judged from the line itself, escapes unprocessed). */
+function classifyLine(line: string): 'indexed' | 'filtered' | 'bare' {
   let body = line.trimEnd();
   if (body.startsWith('!')) body = body.slice(1);
   if (body.endsWith('/')) body = body.slice(0, -1);
-  const last = body.slice(body.lastIndexOf('/') + 1);
-  if (last !== '' && !GLOB_CHARS.test(last)) return false;
-  if (last.length > 1 && last.startsWith('*') && !GLOB_CHARS.test(last.slice(1))) return false;
-  if (last.length > 1 && last.endsWith('*') && !GLOB_CHARS.test(last.slice(0, -1))) return false;
-  return true;
+  const { kind } = classify(body);
+  return kind === 'filtered' || kind === 'bare' ? kind : 'indexed';
 }

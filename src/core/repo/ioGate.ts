@@ -65,8 +65,12 @@ export class Gate {
 
 /** Reads admitted at once per source (`read`, `stat`, `info`, grep's reads through the snapshot). */
 export const MAX_READS_IN_FLIGHT = 16;
-/** Bytes those reads may hold at once per source. */
-export const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+/**
+ * Bytes those reads may hold at once per source. It also bounds the synchronous work one
+ * turn of the event loop can be handed: reads that complete together are decoded one after
+ * another (about 1 ms per MiB), so 32 MiB keeps such a burst near 30 ms.
+ */
+export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 const gates = new WeakMap<object, Gate>();
 

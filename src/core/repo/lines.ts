@@ -132,6 +132,8 @@ function utf8Prefix(bytes: Uint8Array): Uint8Array {
 
 export interface LineCount {
   lines: number;
+  /** Newline bytes among them (what an estimate past `maxBytes` scales). */
+  newlines: number;
   /** False when `maxBytes` stopped the count before the end: `lines` is then what the scanned part holds. */
   complete: boolean;
   /** Bytes counted. */
@@ -156,11 +158,11 @@ export async function countLines(chunks: AsyncIterable<Uint8Array | string> | It
     for (let at = buf.indexOf(10); at !== -1; at = buf.indexOf(10, at + 1)) newlines++;
     if (buf.length > 0) last = buf[buf.length - 1]!;
     scanned += buf.length;
-    if (truncated) return { lines: newlines + (last !== 10 && scanned > 0 ? 1 : 0), complete: false, scanned };
+    if (truncated) return { lines: newlines + (last !== 10 && scanned > 0 ? 1 : 0), newlines, complete: false, scanned };
   }
   const bom = head.length === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   const lines = newlines + (last !== 10 && scanned > bom ? 1 : 0);
-  return { lines, complete: true, scanned };
+  return { lines, newlines, complete: true, scanned };
 }
 
 /** UTF-8 text of a file's bytes (invalid sequences become U+FFFD). */

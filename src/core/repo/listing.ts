@@ -73,8 +73,11 @@ interface DirNode {
   /** Subdirectories kept, sorted by name; `children[i]` is `dirs[i]`'s node. */
   dirs: string[];
   children: DirNode[];
-  /** The rare entries of `files` that are not regular files: links (resolved after the walk) and special files. */
-  odd: Map<string, SpecialKind | 'link'> | null;
+  /**
+   * The rare entries of `files` that are not plain regular files: links (resolved after the
+   * walk), special files, and names Node could not decode ('undecodable', checked after).
+   */
+  odd: Map<string, SpecialKind | 'link' | 'undecodable'> | null;
 }
 
 export async function listWorkspace(options: ListingOptions): Promise<DiskListing> {
@@ -84,7 +87,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
   const notes: string[] = [];
   const prunedNames = new Set(excludedDirNames(options.exclude));
   const otherExcludes = options.exclude.filter((glob) => excludedDirNames([glob]).length === 0);
-  const excluded = otherExcludes.length > 0 ? picomatch(otherExcludes, { dot: true, windows: false }) : null;
+  const excluded = otherExcludes.length > 0 ? picomatch(otherExcludes, { dot: true, windows: false, flags: 's' }) : null;
   const sep = path.sep;
 
   let entries = 0;
@@ -120,7 +123,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
         // Cut at the last whole line within the cap, so no rule is applied half-read.
         const cut = bytes.lastIndexOf(10, MAX_IGNORE_FILE_BYTES - 1);
         bytes = bytes.subarray(0, cut < 0 ? 0 : cut + 1);
-        notes.push(`${quotePath(rel)} is larger than ${formatBytes(MAX_IGNORE_FILE_BYTES)}; only its first ${formatBytes(bytes.length)} of rules are applied.`);
+        notes.push(`${quotePath(rel)} is larger than ${formatBytes(MAX_IGNORE_FILE_BYTES)}; only its first ${bytes.length.toLocaleString('en-US')} bytes (whole lines) of rules are applied.`);
       }
       text = bytes.toString('utf8');
     } catch (err) {
@@ -144,7 +147,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
       if ((i & 255) === 255 && busy()) await yieldTurn();
       const e = all[i]!;
       const name = e.name;
-      let odd: SpecialKind | 'link' | null = null;
+      let odd: SpecialKind | 'link' | 'undecodable' | null = null;
       const isDir = e.isDirectory();
       if (isDir) {
         if (prunedNames.has(name)) continue;
@@ -152,6 +155,9 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
         odd = e.isSymbolicLink() ? 'link' : specialKindOf(e);
         if (odd === null) continue; // a type the platform cannot tell: not listed
       }
+      // Node decodes names as UTF-8, turning invalid bytes into U+FFFD: such a name cannot
+      // be opened again. Checked after the walk (a real U+FFFD in a name is kept).
+      if (!isDir && odd === null && name.includes('\uFFFD')) odd = 'undecodable';
       if (excluded !== null && excluded(prefix + name)) continue;
       if (matcher !== null) {
         let ignored: boolean;
@@ -179,7 +185,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
     node.dirs = await sortNames(dirs, maybeYield);
     const children = node.dirs.map((name) => newNode(prefix + name, `${node.abs}${sep}${name}`));
     node.children = children;
-    if (node.odd !== null) for (const [name, kind] of node.odd) if (kind === 'link') links.push({ node, name });
+    if (node.odd !== null) for (const [name, kind] of node.odd) if (kind === 'link' || kind === 'undecodable') links.push({ node, name });
     return children;
   };
 
@@ -214,7 +220,13 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
   });
 
   // Linked entries: listed when they lead to a regular file (or a special file) inside.
+  let undecodable = 0;
   const resolved = await mapLimit(links, 32, async ({ node, name }) => {
+    if (node.odd?.get(name) === 'undecodable') {
+      const exists = await fs.lstat(`${node.abs}${sep}${name}`).then(() => true, () => false);
+      if (!exists) undecodable++;
+      return exists ? ('file' as const) : null;
+    }
     try {
       const real = await fs.realpath(`${node.abs}${sep}${name}`);
       if (relativeInside(realRoot, real) === null) return null;
@@ -240,7 +252,9 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
     const rel = node.rel === '' ? name : `${node.rel}/${name}`;
     const odd = node.odd?.get(name);
     if (odd === undefined) files.push(rel);
-    else if (odd !== 'link') special.set(rel, odd);
+    else if (odd === 'undecodable') {
+      if (linkTargets.get(node)?.get(name) === 'file') files.push(rel);
+    } else if (odd !== 'link') special.set(rel, odd);
     else {
       const target = linkTargets.get(node)?.get(name) ?? null;
       if (target === 'file') {
@@ -267,6 +281,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
   }
 
   if (rules !== null) notes.push(...rules.notes());
+  if (undecodable > 0) notes.push(`${undecodable.toLocaleString('en-US')} ${undecodable === 1 ? 'file has a name' : 'files have names'} that ${undecodable === 1 ? 'is' : 'are'} not valid UTF-8 and cannot be named here; ${undecodable === 1 ? 'it is' : 'they are'} not listed.`);
   if (unreadable > 0) notes.push(`${unreadable.toLocaleString('en-US')} ${unreadable === 1 ? 'directory' : 'directories'} could not be read (no permission, or removed during the walk); ${unreadable === 1 ? 'its' : 'their'} files are not listed.`);
   if (capped) notes.push(`The workspace has more than ${maxEntries.toLocaleString('en-US')} files; the listing stopped there, so some files are not listed.`);
   return { files, links: linked, special, notes };

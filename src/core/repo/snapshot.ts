@@ -175,9 +175,9 @@ export class Snapshot {
       if (bytes !== null) return { lines: (await countLines([bytes])).lines, estimated: false };
       const count = await this.gate.run(this.maxReadBytes, () => countLines(this.source.stream(rel), this.maxScanBytes));
       if (count.complete) return { lines: count.lines, estimated: false };
+      // As many newlines per byte in the rest as in the part counted; at least the lines already seen.
       const size = await this.size(rel);
-      const whole = count.lines - (count.lines > 0 ? 1 : 0); // the last counted line runs on past the scan
-      return { lines: Math.max(count.lines, Math.round((whole * size) / count.scanned)), estimated: true };
+      return { lines: Math.max(count.lines, Math.round((count.newlines * size) / count.scanned)), estimated: true };
     });
   }
 }
