@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import fg from 'fast-glob';
 import { mapLimit } from '../../src/core/repo/snapshot';
 import { comparePaths } from '../../src/core/repo/pathOrder';
@@ -28,6 +29,8 @@ import { runProcess } from '../lib/proc';
 import { PATTERNS } from '../lib/patterns';
 
 const TARGET = 1.5;
+/** repo.files against rg --files: the listing has no matching to do, so it is held closer. */
+const FILES_TARGET = 1.2;
 
 /** The flags repo.files' listing semantics correspond to (same ignore handling as ripgrepArgs). */
 export function rgFilesArgs(sorted: boolean): string[] {
@@ -187,6 +190,8 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
   const fgPlain: number[] = [];
   const nodeWalk: number[] = [];
   const sortMs: number[] = [];
+  /** Longest event-loop delay during each cold listing, ms (the listing runs in the shared extension host). */
+  const listingLoopDelay: number[] = [];
   let listed = 0;
   let rgListed = 0;
   let symlinked = 0;
@@ -198,9 +203,13 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     rgListed = r.records;
     rgFilesParallel.push((await runProcess(rgPath, rgFilesArgs(false), { cwd: root, countNul: true })).ms);
     const repo = new WorkspaceRepo(root, { ripgrepPath: rgPath });
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const t0 = performance.now();
     const files = await repo.files();
     filesSamples.push(performance.now() - t0);
+    loop.disable();
+    listingLoopDelay.push(loop.max / 1e6);
     listed = files.length;
     // What every repo.grep call redoes before starting rg: the candidate list.
     const t1 = performance.now();
@@ -321,8 +330,8 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
     reference: rf,
     referenceLabel: 'rg --files --sort path',
     ratio: fq,
-    target: `≤ ${TARGET}× rg`,
-    met: within(fq, TARGET),
+    target: `≤ ${FILES_TARGET}× rg`,
+    met: within(fq, FILES_TARGET),
     note:
       `rg --files without --sort: ${median(rgFilesParallel).toFixed(1)} ms; rg lists ${rgListed.toLocaleString('en-US')} files, ` +
       `repo.files ${listed.toLocaleString('en-US')} (${symlinked} of them symbolic links to files, which rg --files skips).`,
@@ -330,6 +339,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
   details.push(
     `  listing (repo.files, cold) ${f.toFixed(1)} ms: fast-glob alone (no .gitignore pruning) ${median(fgPlain).toFixed(1)} ms, ` +
       `bare readdirSync walk ${median(nodeWalk).toFixed(1)} ms, path sort ${median(sortMs).toFixed(1)} ms; rg --files --sort path ${rf.toFixed(1)} ms`,
+    `  event loop during the listing: longest delay ${median(listingLoopDelay).toFixed(1)} ms (median of runs), ${Math.max(...listingLoopDelay).toFixed(1)} ms at worst`,
     `  candidate list rebuilt by every repo.grep (listing minus binary extensions): ${median(candidateFilter).toFixed(2)} ms`,
     '  "rg+node parse" = the engine\'s rg runner with a consumer that keeps nothing (spawn, pipe, record parsing, one await per record);',
     '  repo.grep minus that = listing/binary/JS-regex checks, sorting and the read log; minus "sniffs cached" = first-time binary sniffs.',
@@ -347,6 +357,7 @@ export async function measureSearch(ctx: BenchContext): Promise<MeasurementResul
       rgListedFiles: rgListed,
       symlinkedFiles: symlinked,
       filesMs: filesSamples,
+      listingLoopDelayMs: listingLoopDelay,
       rgFilesSortedMs: rgFilesSorted,
       rgFilesParallelMs: rgFilesParallel,
       candidateFilterMs: candidateFilter,

@@ -214,6 +214,32 @@ describe('Gate', () => {
   });
 });
 
+describe('DiskSource open limit', () => {
+  it('keeps at most 64 files open whatever is asked of it at once', async () => {
+    const tmp = makeTempRepo(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    try {
+      let open = 0;
+      let peak = 0;
+      const counting: RepoFs = {
+        ...nodeRepoFs,
+        open: async (file, purpose) => {
+          const handle = await nodeRepoFs.open(file, purpose);
+          peak = Math.max(peak, ++open);
+          await new Promise((resolve) => setTimeout(resolve, 1)); // hold it a moment, as a slow disk would
+          return { fd: handle.fd, stat: () => handle.stat(), read: (b, o, l, p) => handle.read(b, o, l, p), close: () => (open--, handle.close()) };
+        },
+      };
+      const source = new DiskSource(tmp.root, { fs: counting });
+      const names = Array.from({ length: 300 }, (_, i) => `f${i}.txt`);
+      await Promise.all([...names.map((n) => source.size(n)), ...names.map((n) => source.readBytes(n, 100)), ...names.map((n) => source.isBinary(n))]);
+      assert.ok(peak <= 64, `${peak} files open at once`);
+      assert.equal(open, 0, 'every handle closed');
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
 describe('paths in messages and trees', () => {
   it('quotes paths as JavaScript strings, escaping controls, separators and bidi controls', () => {
     assert.equal(quotePath('src/a.ts'), '"src/a.ts"');
