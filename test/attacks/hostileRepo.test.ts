@@ -378,36 +378,38 @@ describe('hostile workspaces: ignore files', () => {
     }
   });
 
-  it('a .gitignore of 100,000 rules: capped at 10,000, listing bounded, the rest noted', async (t) => {
-    const w = makeWorld({ 'ok.txt': 'fine\n' });
-    try {
-      // Literal names, suffixes and wildcards; the root's file comes first, so rule i is rule i.
-      const rules: string[] = [];
-      // Short rules, so that all 100,000 fit in the 1 MiB an ignore file is read up to.
-      for (let i = 0; i < 100_000; i++) rules.push(i % 10 === 0 ? `*a${i}*b` : i % 10 === 1 ? `*.e${i}` : `n${i}.t`);
-      w.write('.gitignore', rules.join('\n') + '\n');
-      assert.ok(fs.statSync(w.abs('.gitignore')).size < MiB);
-      for (let d = 0; d < 50; d++) for (let f = 0; f < 100; f++) w.write(`d${d}/n${d * 100 + f + 2}.t`, '');
-      w.write('n5.t', 'hidden: rule 5');
-      w.write('n50002.t', 'listed: rule 50,002 is past the cap');
-      const repo = new WorkspaceRepo(w.root, { ripgrepPath: null });
-      await attack(t, async () => {
-        const started = performance.now();
-        const files = await repo.files();
-        t.diagnostic(`listing took ${(performance.now() - started).toFixed(0)} ms`);
-        assert.ok(!files.includes('n5.t'), 'rules within the cap apply');
-        assert.ok(files.includes('n50002.t'), 'rules past the cap do not');
-        // n2 … n5001 under d0 … d49: only those whose rule is a wildcard (i % 10 of 0 or 1), which does not match, stay.
-        assert.equal(files.filter((f) => /^d\d+\//.test(f)).length, 1000);
-        const summary = await repo.summary();
-        assert.equal(summary.notes?.length, 1, summary.notes?.join('\n'));
-        assert.match(summary.topLevelTree, new RegExp(`^Note: The ignore files hold more than ${MAX_IGNORE_RULES.toLocaleString('en-US')} rules; 90,000 rules after that \\(in "\\.gitignore"\\) are not applied, so files they would hide are listed\\.$`, 'm'));
-        await assertNextCallWorks(repo);
-      });
-    } finally {
-      w.cleanup();
-    }
-  });
+  for (const listInWorker of [true, false]) {
+    it(`a .gitignore of 100,000 rules: capped at 10,000, listing bounded, the rest noted (${listInWorker ? 'listing worker' : 'on the host thread'})`, async (t) => {
+      const w = makeWorld({ 'ok.txt': 'fine\n' });
+      try {
+        // Literal names, suffixes and wildcards; the root's file comes first, so rule i is rule i.
+        const rules: string[] = [];
+        // Short rules, so that all 100,000 fit in the 1 MiB an ignore file is read up to.
+        for (let i = 0; i < 100_000; i++) rules.push(i % 10 === 0 ? `*a${i}*b` : i % 10 === 1 ? `*.e${i}` : `n${i}.t`);
+        w.write('.gitignore', rules.join('\n') + '\n');
+        assert.ok(fs.statSync(w.abs('.gitignore')).size < MiB);
+        for (let d = 0; d < 50; d++) for (let f = 0; f < 100; f++) w.write(`d${d}/n${d * 100 + f + 2}.t`, '');
+        w.write('n5.t', 'hidden: rule 5');
+        w.write('n50002.t', 'listed: rule 50,002 is past the cap');
+        const repo = new WorkspaceRepo(w.root, { ripgrepPath: null, listInWorker });
+        await attack(t, async () => {
+          const started = performance.now();
+          const files = await repo.files();
+          t.diagnostic(`listing took ${(performance.now() - started).toFixed(0)} ms`);
+          assert.ok(!files.includes('n5.t'), 'rules within the cap apply');
+          assert.ok(files.includes('n50002.t'), 'rules past the cap do not');
+          // n2 … n5001 under d0 … d49: only those whose rule is a wildcard (i % 10 of 0 or 1), which does not match, stay.
+          assert.equal(files.filter((f) => /^d\d+\//.test(f)).length, 1000);
+          const summary = await repo.summary();
+          assert.equal(summary.notes?.length, 1, summary.notes?.join('\n'));
+          assert.match(summary.topLevelTree, new RegExp(`^Note: The ignore files hold more than ${MAX_IGNORE_RULES.toLocaleString('en-US')} rules; 90,000 rules after that \\(in "\\.gitignore"\\) are not applied, so files they would hide are listed\\.$`, 'm'));
+          await assertNextCallWorks(repo);
+        });
+      } finally {
+        w.cleanup();
+      }
+    });
+  }
 
   it('a .gitignore that links outside the workspace (to a file ignoring everything) is not applied', async (t) => {
     const w = makeWorld({ 'ok.txt': 'fine\n', 'sub/a.ts': 'a\n' });
@@ -629,29 +631,31 @@ describe('hostile workspaces: big trees', () => {
   // Node builds a directory's entries in one go (about 15 ms per 100,000 on an idle machine),
   // so one directory of millions could exceed the bound by itself; 50,000 is far past any
   // real directory and leaves the rest (sorting, links, flattening) to the walk's slicing.
-  it('a directory of 50,000 entries and 20,000 links: listing keeps the event loop free', async (t) => {
-    const w = makeWorld({ 'ok.txt': 'fine\n' });
-    try {
-      fs.mkdirSync(w.abs('flat'));
-      for (let i = 0; i < 50_000; i++) fs.writeFileSync(w.abs(`flat/f${i}.txt`), '');
-      fs.mkdirSync(w.abs('links'));
-      for (let i = 0; i < 20_000; i++) fs.symlinkSync('../ok.txt', w.abs(`links/l${i}.txt`));
-      const repo = new WorkspaceRepo(w.root, { ripgrepPath: null });
-      await attack(t, async () => {
-        const started = performance.now();
-        const files = await repo.files();
-        t.diagnostic(`listing took ${(performance.now() - started).toFixed(0)} ms`);
-        assert.equal(files.length, 70_001);
-        assert.equal(files[0], 'flat/f0.txt');
-        assert.equal(files[1], 'flat/f1.txt');
-        assert.equal(files[2], 'flat/f10.txt', 'code-unit order');
-        assert.equal(await repo.read('links/l19999.txt'), 'fine\n');
-        await assertNextCallWorks(repo);
-      });
-    } finally {
-      w.cleanup();
-    }
-  });
+  for (const listInWorker of [true, false]) {
+    it(`a directory of 50,000 entries and 20,000 links: listing keeps the event loop free (${listInWorker ? 'listing worker' : 'on the host thread'})`, async (t) => {
+      const w = makeWorld({ 'ok.txt': 'fine\n' });
+      try {
+        fs.mkdirSync(w.abs('flat'));
+        for (let i = 0; i < 50_000; i++) fs.writeFileSync(w.abs(`flat/f${i}.txt`), '');
+        fs.mkdirSync(w.abs('links'));
+        for (let i = 0; i < 20_000; i++) fs.symlinkSync('../ok.txt', w.abs(`links/l${i}.txt`));
+        const repo = new WorkspaceRepo(w.root, { ripgrepPath: null, listInWorker });
+        await attack(t, async () => {
+          const started = performance.now();
+          const files = await repo.files();
+          t.diagnostic(`listing took ${(performance.now() - started).toFixed(0)} ms`);
+          assert.equal(files.length, 70_001);
+          assert.equal(files[0], 'flat/f0.txt');
+          assert.equal(files[1], 'flat/f1.txt');
+          assert.equal(files[2], 'flat/f10.txt', 'code-unit order');
+          assert.equal(await repo.read('links/l19999.txt'), 'fine\n');
+          await assertNextCallWorks(repo);
+        });
+      } finally {
+        w.cleanup();
+      }
+    });
+  }
 });
 
 describe('hostile workspaces through the engine', { skip: skipUnlessPosix }, () => {

@@ -23,6 +23,7 @@ import type { OpenPurpose, OpenedFile, RepoFs } from './fsAccess';
 import { FileRefused, joinRel, nodeRepoFs, openInside, readChunks, readUpTo } from './fsAccess';
 import { describeFsError } from './fsErrors';
 import { listWorkspace, type DiskListing } from './listing';
+import { ListingWorkerUnavailable, listInWorker } from './listingPool';
 import { quotePath, resolveInside } from './pathGuard';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
 import { excludedDirNames } from './globMatch';
@@ -49,6 +50,8 @@ export interface DiskSourceOptions {
   ripgrepPath?: string | null;
   /** File-system access layer; tests wrap `nodeRepoFs` to observe what is opened. */
   fs?: RepoFs;
+  /** List in the listing worker (default true; it is used only with the real file system). */
+  listInWorker?: boolean;
 }
 
 export class DiskSource implements WorkspaceSource {
@@ -60,6 +63,7 @@ export class DiskSource implements WorkspaceSource {
   private rg: string | null;
   private realRootPromise: Promise<string> | undefined;
   private readonly opens = new Gate(MAX_OPEN_FILES, 0);
+  private readonly useWorker: boolean;
 
   /** Checks that `root` is a directory (synchronously, so a bad root fails where it is given). */
   constructor(root: string, options: DiskSourceOptions = {}) {
@@ -78,21 +82,32 @@ export class DiskSource implements WorkspaceSource {
     this.useGitignore = options.useGitignore ?? true;
     this.fs = options.fs ?? nodeRepoFs;
     this.rg = options.ripgrepPath ?? null;
+    this.useWorker = options.listInWorker ?? true;
   }
 
   get ripgrepPath(): string | null {
     return this.rg;
   }
 
+  /**
+   * The walk runs in the listing worker (listingPool.ts) when the file system is the real
+   * one; with a wrapped `fs` (tests observing what is touched), or without a worker bundle,
+   * on this thread, sliced so that it never holds the event loop.
+   */
   async list(): Promise<DiskListing> {
     this.realRootPromise = undefined; // a new snapshot looks again
-    return listWorkspace({
-      root: this.root,
-      realRoot: await this.realRoot(),
-      exclude: this.exclude,
-      useGitignore: this.useGitignore,
-      fs: this.fs,
-    });
+    const request = { root: this.root, realRoot: await this.realRoot(), exclude: this.exclude, useGitignore: this.useGitignore };
+    if (this.fs === nodeRepoFs && this.useWorker) {
+      const inWorker = listInWorker(request);
+      if (inWorker !== null) {
+        try {
+          return await inWorker;
+        } catch (err) {
+          if (!(err instanceof ListingWorkerUnavailable)) throw err;
+        }
+      }
+    }
+    return listWorkspace({ ...request, fs: this.fs });
   }
 
   async locate(rel: string): Promise<SourceLocation> {
