@@ -14,6 +14,7 @@ import ignore from 'ignore';
 import { DiskSource, MultiRootSource, WorkspaceRepo, nodeRepoFs, type RepoFs } from '../../src/core/repo';
 import { FileRefused, openInside } from '../../src/core/repo/fsAccess';
 import { IgnoreRules } from '../../src/core/repo/ignoreRules';
+import { listWorkspace } from '../../src/core/repo/listing';
 import { countLines, scanLines, splitLines } from '../../src/core/repo/lines';
 import { Gate } from '../../src/core/repo/ioGate';
 import { displayName, quotePath } from '../../src/core/repo/pathGuard';
@@ -208,6 +209,30 @@ describe('Gate', () => {
       const texts = await Promise.all(files.map((f) => repo.read(f)));
       assert.equal(texts.length, 100);
       assert.ok(peak <= 16, `${peak} files open at once`);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
+describe('listing caps', { skip: posix ? false : 'POSIX' }, () => {
+  it('stops at maxEntries and keeps at most 50 per-file notes, the walk\'s own notes first', async () => {
+    const tmp = makeTempRepo(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.txt`, ''])));
+    try {
+      for (let i = 0; i < 60; i++) {
+        fs.mkdirSync(tmp.abs(`d${i}`));
+        execFileSync('mkfifo', [tmp.abs(`d${i}/.gitignore`)]);
+      }
+      const realRoot = fs.realpathSync(tmp.root);
+      const listing = await listWorkspace({ root: tmp.root, realRoot, exclude: [], useGitignore: true, fs: nodeRepoFs, maxEntries: 20 });
+      assert.equal(listing.files.length + listing.special.size, 20);
+      assert.equal(listing.notes[0], 'The workspace has more than 20 files; the listing stopped there, so some files are not listed.');
+      const all = await listWorkspace({ root: tmp.root, realRoot, exclude: [], useGitignore: true, fs: nodeRepoFs });
+      assert.equal(all.notes.length, 51);
+      assert.match(all.notes[0]!, /^"d\d+\/\.gitignore" is a named pipe \(FIFO\)/);
+      assert.equal(all.notes[50], '… and 10 more notes like these.');
+      const summary = await new WorkspaceRepo(tmp.root).summary();
+      assert.equal(summary.notes?.length, 7, 'five notes, a line for the rest, and the special files');
     } finally {
       await tmp.cleanup();
     }

@@ -25,6 +25,10 @@
  *   the view shows in `tree()` and explains on `read()`. A link to one inside counts as one.
  * - Anything cut short (an ignore file over its cap, rules over theirs, an ignore file that
  *   is special or leads outside, unreadable directories, the entry cap) is said in `notes`.
+ *
+ * `DiskSource` normally runs this walk in the listing worker (listingPool.ts), with
+ * synchronous directory reads and no slicing; on the host's thread (a wrapped `fs`, or no
+ * worker) it reads asynchronously and yields every `sliceMs`.
  */
 import * as path from 'node:path';
 import type { Dirent } from 'node:fs';
@@ -61,14 +65,16 @@ export interface DiskListing extends SourceListing {
 /** Entries listed at most: a hostile tree of millions of files must not hold the host's memory. */
 export const MAX_LISTED_ENTRIES = 1_000_000;
 /**
- * Directory reads in flight: libuv's thread pool has four threads. More queued did not
- * make the walk faster (measured on a 50,000-file tree: 8, 16 and 32 were 10-40% slower
- * than 4, the reads contending for the same directory blocks), and would hold back every
- * other file operation of the (shared) extension host for longer.
+ * Directory reads in flight on the host's thread: libuv's thread pool has four threads.
+ * More queued did not make the walk faster (on a 50,000-file tree 8, 16 and 32 measured
+ * 10-40% slower than 4) and would hold back every other file operation of the (shared)
+ * extension host for longer.
  */
 const CONCURRENCY = 4;
 /** Longest stretch of synchronous work before the walk yields to the event loop. */
 const SLICE_MS = 8;
+/** Notes kept at most (a hostile tree can hold thousands of FIFOs named .gitignore). */
+const MAX_NOTES = 50;
 
 interface DirNode {
   rel: string;
@@ -90,6 +96,11 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
   const maxEntries = options.maxEntries ?? MAX_LISTED_ENTRIES;
   const rules = options.useGitignore ? new IgnoreRules() : null;
   const notes: string[] = [];
+  let notesDropped = 0;
+  const note = (text: string): void => {
+    if (notes.length < MAX_NOTES) notes.push(text);
+    else notesDropped++;
+  };
   const prunedNames = new Set(excludedDirNames(options.exclude));
   const otherExcludes = options.exclude.filter((glob) => excludedDirNames([glob]).length === 0);
   const excluded = otherExcludes.length > 0 ? picomatch(otherExcludes, { dot: true, windows: false, flags: 's' }) : null;
@@ -113,7 +124,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
     const rel = node.rel === '' ? '.gitignore' : `${node.rel}/.gitignore`;
     const kind = specialKindOf(entry);
     if (kind !== null) {
-      notes.push(`${quotePath(rel)} is ${describeSpecial(kind)}, not a file; it was not read, and its rules are not applied.`);
+      note(`${quotePath(rel)} is ${describeSpecial(kind)}, not a file; it was not read, and its rules are not applied.`);
       return;
     }
     let text: string;
@@ -129,12 +140,12 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
         // Cut at the last whole line within the cap, so no rule is applied half-read.
         const cut = bytes.lastIndexOf(10, MAX_IGNORE_FILE_BYTES - 1);
         bytes = bytes.subarray(0, cut < 0 ? 0 : cut + 1);
-        notes.push(`${quotePath(rel)} is larger than ${formatBytes(MAX_IGNORE_FILE_BYTES)}; only its first ${bytes.length.toLocaleString('en-US')} bytes (whole lines) of rules are applied.`);
+        note(`${quotePath(rel)} is larger than ${formatBytes(MAX_IGNORE_FILE_BYTES)}; only its first ${bytes.length.toLocaleString('en-US')} bytes (whole lines) of rules are applied.`);
       }
       text = bytes.toString('utf8');
     } catch (err) {
       if (err instanceof FileRefused && err.reason !== 'missing') {
-        notes.push(`${quotePath(rel)} ${err.reason === 'outside' ? 'is a symbolic link leading outside the workspace' : `is ${err.detail}`}; it was not read, and its rules are not applied.`);
+        note(`${quotePath(rel)} ${err.reason === 'outside' ? 'is a symbolic link leading outside the workspace' : `is ${err.detail}`}; it was not read, and its rules are not applied.`);
       }
       return; // unreadable or vanished: as if absent
     }
@@ -286,11 +297,14 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
     }
   }
 
-  if (rules !== null) notes.push(...rules.notes());
-  if (undecodable > 0) notes.push(`${undecodable.toLocaleString('en-US')} ${undecodable === 1 ? 'file has a name' : 'files have names'} that ${undecodable === 1 ? 'is' : 'are'} not valid UTF-8 and cannot be named here; ${undecodable === 1 ? 'it is' : 'they are'} not listed.`);
-  if (unreadable > 0) notes.push(`${unreadable.toLocaleString('en-US')} ${unreadable === 1 ? 'directory' : 'directories'} could not be read (no permission, or removed during the walk); ${unreadable === 1 ? 'its' : 'their'} files are not listed.`);
-  if (capped) notes.push(`The workspace has more than ${maxEntries.toLocaleString('en-US')} files; the listing stopped there, so some files are not listed.`);
-  return { files, links: linked, special, notes };
+  // The walk's own notes first (a summary shows only the first few), then the per-file ones.
+  const walkNotes: string[] = [];
+  if (capped) walkNotes.push(`The workspace has more than ${maxEntries.toLocaleString('en-US')} files; the listing stopped there, so some files are not listed.`);
+  if (rules !== null) walkNotes.push(...rules.notes());
+  if (undecodable > 0) walkNotes.push(`${undecodable.toLocaleString('en-US')} ${undecodable === 1 ? 'file has a name' : 'files have names'} that ${undecodable === 1 ? 'is' : 'are'} not valid UTF-8 and cannot be named here; ${undecodable === 1 ? 'it is' : 'they are'} not listed.`);
+  if (unreadable > 0) walkNotes.push(`${unreadable.toLocaleString('en-US')} ${unreadable === 1 ? 'directory' : 'directories'} could not be read (no permission, or removed during the walk); ${unreadable === 1 ? 'its' : 'their'} files are not listed.`);
+  if (notesDropped > 0) notes.push(`… and ${notesDropped.toLocaleString('en-US')} more notes like these.`);
+  return { files, links: linked, special, notes: [...walkNotes, ...notes] };
 }
 
 /** Names sorted a run at a time, with turns of the event loop between runs and merges (a directory can hold 100,000 names). */
