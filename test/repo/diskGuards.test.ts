@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import ignore from 'ignore';
-import { DiskSource, MultiRootSource, WorkspaceRepo, nodeRepoFs, type RepoFs } from '../../src/core/repo';
+import { DiskSource, MultiRootSource, OverlaySource, WorkspaceRepo, nodeRepoFs, type RepoFs } from '../../src/core/repo';
 import { FileRefused, openInside } from '../../src/core/repo/fsAccess';
 import { IgnoreRules } from '../../src/core/repo/ignoreRules';
 import { listWorkspace } from '../../src/core/repo/listing';
@@ -259,6 +259,25 @@ describe('DiskSource open limit', () => {
       await Promise.all([...names.map((n) => source.size(n)), ...names.map((n) => source.readBytes(n, 100)), ...names.map((n) => source.isBinary(n))]);
       assert.ok(peak <= 64, `${peak} files open at once`);
       assert.equal(open, 0, 'every handle closed');
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
+describe('unsaved text, streamed', () => {
+  it('streams a huge unsaved buffer a piece at a time, never splitting a character', async () => {
+    const tmp = makeTempRepo({ 'big.txt': 'on disk\n' });
+    try {
+      const emoji = '\u{1F600}'.repeat(300_000); // 600,000 UTF-16 units, 1.2 MB of UTF-8, one line
+      const texts = new Map([['big.txt', `${emoji}\nend\n`]]);
+      const repo = new WorkspaceRepo(new OverlaySource(new DiskSource(tmp.root), texts), { maxReadBytes: 2 * 1024 * 1024 });
+      assert.equal(await repo.read('big.txt', { start: 2, end: 2 }), 'end');
+      const small = new WorkspaceRepo(new OverlaySource(new DiskSource(tmp.root), texts), { maxReadBytes: 1000 });
+      const first = await small.read('big.txt', { start: 1, end: 1 });
+      assert.ok(!first.includes('\uFFFD'), 'no character split');
+      assert.ok(first.startsWith('\u{1F600}'.repeat(250)) && first.includes('line cut: it is 1.1 MiB long'), first.slice(0, 40));
+      assert.equal(await small.read('big.txt', { start: 2, end: 2 }), 'end');
     } finally {
       await tmp.cleanup();
     }
