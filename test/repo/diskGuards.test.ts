@@ -239,6 +239,36 @@ describe('listing caps', { skip: posix ? false : 'POSIX' }, () => {
   });
 });
 
+describe('ignore files are read up to their cap', () => {
+  it('reads at most 1 MiB (and one byte) of a 5 MB .gitignore', async () => {
+    const tmp = makeTempRepo({ '.gitignore': '*.log\n' + `${'#'.repeat(99)}\n`.repeat(50_000), 'a.log': '', 'b.txt': '' });
+    try {
+      let read = 0;
+      const counting: RepoFs = {
+        ...nodeRepoFs,
+        open: async (file, purpose) => {
+          const handle = await nodeRepoFs.open(file, purpose);
+          return {
+            fd: handle.fd,
+            stat: () => handle.stat(),
+            close: () => handle.close(),
+            read: async (b, o, l, p) => {
+              const r = await handle.read(b, o, l, p);
+              if (purpose === 'ignore-file') read += r.bytesRead;
+              return r;
+            },
+          };
+        },
+      };
+      const repo = new WorkspaceRepo(tmp.root, { fs: counting });
+      assert.deepEqual(await repo.files(), ['.gitignore', 'b.txt']);
+      assert.ok(read <= 1024 * 1024 + 1, `${read} bytes of the ignore file read`);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
+
 describe('DiskSource open limit', () => {
   it('keeps at most 64 files open whatever is asked of it at once', async () => {
     const tmp = makeTempRepo(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
