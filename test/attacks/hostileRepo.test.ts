@@ -148,31 +148,40 @@ async function refusal(action: () => Promise<unknown>, message: RegExp): Promise
  * collector, blocking system calls). Null where schedstat is missing (then the wall-clock
  * figure is asserted).
  */
-function ownDelayProbe(): { stop(): number | null } {
+function ownDelayProbe(): { stop(): number | null; worst(): string } {
   const STAT = '/proc/thread-self/schedstat';
-  const waited = (): number | null => {
+  // [time on a CPU, time runnable but waiting for one], both in ms.
+  const sched = (): [number, number] | null => {
     try {
-      return Number(fs.readFileSync(STAT, 'utf8').split(' ')[1]) / 1e6;
+      const [exec, wait] = fs.readFileSync(STAT, 'utf8').split(' ');
+      return [Number(exec) / 1e6, Number(wait) / 1e6];
     } catch {
       return null;
     }
   };
-  let lastWait = waited();
-  if (lastWait === null) return { stop: () => null };
+  let lastStat = sched();
+  if (lastStat === null) return { stop: () => null, worst: () => '' };
   let last = performance.now();
   let max = 0;
+  let worst = '';
   const tick = setInterval(() => {
     const now = performance.now();
-    const wait = waited() ?? lastWait!;
-    max = Math.max(max, now - last - 5 - (wait - lastWait!));
+    const stat = sched() ?? lastStat!;
+    const gap = now - last - 5;
+    const waited = stat[1] - lastStat![1];
+    if (gap - waited > max) {
+      max = gap - waited;
+      worst = `worst gap ${gap.toFixed(0)} ms: ${(stat[0] - lastStat![0]).toFixed(0)} ms on a CPU, ${waited.toFixed(0)} ms waiting for one`;
+    }
     last = now;
-    lastWait = wait;
+    lastStat = stat;
   }, 5);
   return {
     stop: () => {
       clearInterval(tick);
       return Math.max(0, max);
     },
+    worst: () => worst,
   };
 }
 
@@ -189,7 +198,7 @@ async function attack<T>(t: { diagnostic(message: string): void; name: string },
     }
   });
   figures.push({ attack: t.name, health, ownDelayMs });
-  t.diagnostic(`${describeHealth(health)}; held by this process: ${ownDelayMs === null ? 'n/a' : `${(ownDelayMs as number).toFixed(0)} ms`}`);
+  t.diagnostic(`${describeHealth(health)}; held by this process: ${ownDelayMs === null ? 'n/a' : `${(ownDelayMs as number).toFixed(0)} ms (${probe.worst()})`}`);
   const delay = ownDelayMs ?? health.maxDelayMs;
   assert.ok(delay <= HOST_BOUNDS.maxDelayMs, `event loop blocked for ${delay.toFixed(0)} ms (wall clock ${health.maxDelayMs.toFixed(0)} ms)`);
   const rssBound = bounds.rssGrowthMiB ?? HOST_BOUNDS.rssGrowthMiB;

@@ -88,8 +88,9 @@ class RuleSet {
   private readonly literal = new Map<string, number[]>();
   private readonly prefix = new Map<string, number[]>();
   private readonly suffix = new Map<string, number[]>();
-  private prefixLengths: number[] = [];
-  private suffixLengths: number[] = [];
+  /** The distinct key lengths of `prefix` and `suffix`: the slices of a name worth looking up. */
+  private readonly prefixLengths = new Set<number>();
+  private readonly suffixLengths = new Set<number>();
   /** Indices tried for every path, ascending, each with the text a matching name must contain ('' for none). */
   private readonly other: number[] = [];
   private readonly otherKeys: string[] = [];
@@ -151,11 +152,11 @@ class RuleSet {
         return into(this.literal, key, index);
       case 'suffix':
         into(this.suffix, key, index);
-        this.suffixLengths = lengthsOf(this.suffix);
+        this.suffixLengths.add(key.length);
         return;
       case 'prefix':
         into(this.prefix, key, index);
-        this.prefixLengths = lengthsOf(this.prefix);
+        this.prefixLengths.add(key.length);
         return;
       default:
         this.other.push(index);
@@ -171,10 +172,6 @@ function into(map: Map<string, number[]>, key: string, index: number): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [index]);
   else list.push(index);
-}
-
-function lengthsOf(map: Map<string, number[]>): number[] {
-  return [...new Set([...map.keys()].map((k) => k.length))];
 }
 
 function isPackageRule(r: unknown): boolean {
