@@ -16,7 +16,8 @@
  *   in path order and the view's cut-off at `maxResults` is the one a single walk gives.
  */
 import { comparePaths } from './pathOrder';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, SpecialKind, WorkspaceSource } from './source';
+import { quotePath } from './pathGuard';
 import { RepoError } from './types';
 
 interface Member {
@@ -52,12 +53,18 @@ export class MultiRootSource implements WorkspaceSource {
     const listings = await Promise.all(this.members.map((m) => m.source.list()));
     const files: string[] = [];
     const links = new Set<string>();
+    const special = new Map<string, SpecialKind>();
+    const notes: string[] = [];
     listings.forEach((listing, i) => {
-      const prefix = `${this.members[i]!.name}/`;
+      const name = this.members[i]!.name;
+      const prefix = `${name}/`;
       for (const f of listing.files) files.push(prefix + f);
       for (const f of listing.links) links.add(prefix + f);
+      for (const [f, kind] of listing.special ?? []) special.set(prefix + f, kind);
+      // A folder's notes name paths inside it; say which folder.
+      for (const note of listing.notes ?? []) notes.push(`In folder ${quotePath(name)}: ${note}`);
     });
-    return { files, links };
+    return { files, links, special, notes };
   }
 
   async locate(path: string): Promise<SourceLocation> {
@@ -144,7 +151,7 @@ export class MultiRootSource implements WorkspaceSource {
   /** For listed paths, which always name a folder. */
   private member(path: string): { source: WorkspaceSource; rest: string } {
     const { member, rest } = this.route(path);
-    if (member === null) throw new RepoError(`No folder holds "${path}".`);
+    if (member === null) throw new RepoError(`No folder holds ${quotePath(path)}.`);
     return { source: member.source, rest };
   }
 }
