@@ -32,7 +32,7 @@ export interface ListingRequest {
 }
 
 export type ListingReply =
-  | { id: number; ok: true; files: string; count: number; links: string[]; special: Array<[string, SpecialKind]>; notes: string[] }
+  | { id: number; ok: true; files: string; count: number; links: string[]; special: Array<[string, SpecialKind]>; notes: string[]; sizes: Float64Array }
   | { id: number; ok: false; error: string };
 
 /** Idle time after which the worker ends (it is started again on the next listing). */
@@ -146,6 +146,7 @@ async function settle(reply: ListingReply): Promise<void> {
     links: new Set(reply.links),
     special: new Map(reply.special),
     notes: reply.notes,
+    ...(reply.sizes instanceof Float64Array && reply.sizes.length === reply.count ? { sizes: reply.sizes } : {}),
   });
 }
 

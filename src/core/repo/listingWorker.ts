@@ -10,6 +10,7 @@
  * one), which is a single copy instead of a structured clone of 50,000 strings.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { nodeRepoFs, type RepoFs } from './fsAccess';
 import { listWorkspace } from './listing';
@@ -29,9 +30,27 @@ const syncDirs: RepoFs = {
   },
 };
 
+/**
+ * The size of every listed file, by a synchronous stat here (links: of their target, which
+ * the walk checked is a file inside). It is only a number: contents are always read by the
+ * host through a checked handle, so a file swapped meanwhile can at worst show a wrong size.
+ */
+function sizesOf(root: string, files: readonly string[]): Float64Array {
+  const sizes = new Float64Array(files.length);
+  for (let i = 0; i < files.length; i++) {
+    try {
+      sizes[i] = fs.statSync(path.join(root, files[i]!)).size;
+    } catch {
+      sizes[i] = Number.NaN;
+    }
+  }
+  return sizes;
+}
+
 parentPort?.on('message', (request: ListingRequest) => {
   void listWorkspace({ ...request, fs: syncDirs, sliceMs: Number.POSITIVE_INFINITY }).then(
     (listing) => {
+      const sizes = sizesOf(request.root, listing.files);
       const reply: ListingReply = {
         id: request.id,
         ok: true,
@@ -40,8 +59,9 @@ parentPort?.on('message', (request: ListingRequest) => {
         links: [...listing.links],
         special: [...listing.special],
         notes: [...listing.notes],
+        sizes,
       };
-      parentPort!.postMessage(reply);
+      parentPort!.postMessage(reply, [sizes.buffer as ArrayBuffer]);
     },
     (err: unknown) => {
       const reply: ListingReply = { id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) };

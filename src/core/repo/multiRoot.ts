@@ -64,7 +64,17 @@ export class MultiRootSource implements WorkspaceSource {
       // A folder's notes name paths inside it; say which folder.
       for (const note of listing.notes ?? []) notes.push(`In folder ${quotePath(name)}: ${note}`);
     });
-    return { files, links, special, notes };
+    // Sizes only when every folder knows them (else the view asks per file, as without them).
+    let sizes: Float64Array | undefined;
+    if (listings.every((l) => l.sizes !== undefined)) {
+      sizes = new Float64Array(files.length);
+      let at = 0;
+      for (const l of listings) {
+        sizes.set(l.sizes!, at);
+        at += l.sizes!.length;
+      }
+    }
+    return { files, links, special, notes, ...(sizes ? { sizes } : {}) };
   }
 
   async locate(path: string): Promise<SourceLocation> {

@@ -47,8 +47,17 @@ export class OverlaySource implements WorkspaceSource {
     return this.base.ripgrepPath ?? null;
   }
 
-  list(): Promise<SourceListing> {
-    return this.base.list();
+  async list(): Promise<SourceListing> {
+    const listing = await this.base.list();
+    if (listing.sizes === undefined) return listing;
+    // The disk's sizes are wrong for files with unsaved text: leave those to size().
+    const overlaid = new Set(this.texts.keys());
+    if (overlaid.size === 0) return listing;
+    const sizes = listing.sizes.slice();
+    listing.files.forEach((f, i) => {
+      if (overlaid.has(f)) sizes[i] = Number.NaN;
+    });
+    return { ...listing, sizes };
   }
 
   locate(path: string): Promise<SourceLocation> {

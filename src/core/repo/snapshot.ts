@@ -14,6 +14,8 @@
  *   is refused with a message instead of read for minutes;
  * - a line count scans at most `maxScanBytes` and past that is an estimate, flagged as one.
  */
+import { mapLimit } from './mapLimit';
+import { mapSliced } from '../util/slices';
 import type { SourceListing, SpecialKind, WorkspaceSource } from './source';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
 import { countLines, decodeUtf8, scanLines, splitLines, type ScanResult } from './lines';
@@ -60,6 +62,10 @@ export class Snapshot {
     this.listingPromise ??= this.source.list().then(
       (listing) => {
         let set: Set<string> | undefined;
+        const sizes = listing.sizes;
+        if (sizes !== undefined && sizes.length === listing.files.length) {
+          for (let i = 0; i < sizes.length; i++) if (!Number.isNaN(sizes[i]!)) this.knownSizes.set(listing.files[i]!, sizes[i]!);
+        }
         return {
           files: listing.files,
           links: listing.links,
@@ -84,6 +90,22 @@ export class Snapshot {
     const known = this.knownSizes.get(rel);
     if (known !== undefined && !this.sizes.has(rel)) this.sizes.set(rel, Promise.resolve(known));
     return memo(this.sizes, rel, () => this.gate.run(0, () => this.source.size(rel)));
+  }
+
+  /**
+   * Sizes of many files: those the listing measured at once, in slices of the event loop;
+   * the rest asked a few at a time; 0 for a file that cannot be sized (gone, refused).
+   */
+  async sizesOf(rels: readonly string[]): Promise<number[]> {
+    const unknown: number[] = [];
+    const sizes = await mapSliced(rels, (rel, i) => {
+      const known = this.knownSizes.get(rel);
+      if (known === undefined) unknown.push(i);
+      return known ?? 0;
+    });
+    const asked = await mapLimit(unknown, 64, (i) => this.size(rels[i]!).catch(() => 0));
+    unknown.forEach((i, k) => (sizes[i] = asked[k]!));
+    return sizes;
   }
 
   /** Binary by extension, else by a NUL byte in the first 8 KiB (sniffed once, then remembered). */

@@ -48,6 +48,13 @@ export interface SourceListing {
    */
   readonly special?: ReadonlyMap<string, SpecialKind>;
   /**
+   * Sizes in bytes, aligned with `files` (NaN where unknown), when the listing could learn
+   * them without opening anything (the disk listing worker stats each file it lists, off
+   * the host's thread). The view then needs no call per file for sizes (`summary()`,
+   * `clusters()`); reads still open each file the checked way. Absent: ask `size()`.
+   */
+  readonly sizes?: Float64Array;
+  /**
    * What the listing could not do as configured, in words for the user and the model: an
    * ignore file cut at its size or rule cap, one that is special or leads outside and so
    * was not applied, unreadable directories. Shown in the repository summary. Absent: none.

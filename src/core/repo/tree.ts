@@ -35,22 +35,33 @@ export function dirTree(
   base: string,
   folders: readonly string[] = [],
   special: ReadonlyMap<string, SpecialKind> = new Map(),
+  /**
+   * Directory levels below `base` built as nodes (default: all). A rendering to depth d needs
+   * d: deeper files only add to their ancestors' counts, which keeps a 100,000-file summary
+   * to a few milliseconds instead of building the whole tree.
+   */
+  maxDepth = Number.POSITIVE_INFINITY,
 ): DirNode | null {
   const root = newNode();
   if (base === '') for (const name of folders) root.dirs.set(name, newNode());
   const prefix = base === '' ? '' : `${base}/`;
   const place = (file: string, kind: SpecialKind | null): void => {
     if (!file.startsWith(prefix)) return;
-    const parts = file.slice(prefix.length).split('/');
     let node = root;
     if (kind === null) node.count++;
-    for (let i = 0; i < parts.length - 1; i++) {
-      let child = node.dirs.get(parts[i]!);
-      if (child === undefined) node.dirs.set(parts[i]!, (child = newNode()));
+    let from = prefix.length;
+    let level = 0;
+    for (let slash = file.indexOf('/', from); slash !== -1; slash = file.indexOf('/', from)) {
+      if (level >= maxDepth) return; // deeper than rendered: counted above, not listed
+      const part = file.slice(from, slash);
+      let child = node.dirs.get(part);
+      if (child === undefined) node.dirs.set(part, (child = newNode()));
       if (kind === null) child.count++;
       node = child;
+      from = slash + 1;
+      level++;
     }
-    const name = parts[parts.length - 1]!;
+    const name = file.slice(from);
     if (kind === null) node.files.push(name);
     else node.special.set(name, kind);
   };
