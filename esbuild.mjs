@@ -1,5 +1,5 @@
 // Builds the entry points into dist/: the VS Code extension bundle, the `rlm` CLI, the
-// sandbox worker and the grep worker. Each is a self-contained CommonJS bundle for Node 20; only
+// sandbox worker, the listing worker and the grep worker. Each is a self-contained CommonJS bundle for Node 20; only
 // `vscode` (provided by the editor) stays external, and `typescript` for the CLI.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,8 @@ const entries = [
   // Bundling it would add ~10 MB to the CLI for a path most runs never take.
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node', external: ['typescript'] },
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
+  // The workspace walk runs in a worker thread of its own (src/core/repo/listingPool.ts).
+  { in: 'src/core/repo/listingWorker.ts', out: 'listing-worker' },
   // The thread where grep compiles and runs the guest's regexes and globs (grepWorkerPool.ts).
   { in: 'src/core/repo/grepWorker.ts', out: 'grep-worker' },
   { in: 'src/vscode/extension.ts', out: 'extension' },

@@ -20,6 +20,7 @@ import { measureMemory } from './measures/memory';
 import { measureFanout } from './measures/fanout';
 import { measureContext } from './measures/context';
 import { measureSoak } from './measures/soak';
+import { measureEditor } from './measures/editor';
 import { measureHostLoad } from './measures/hostload';
 
 const MEASURES: Record<Measurement, (ctx: BenchContext) => Promise<MeasurementResult>> = {
@@ -29,6 +30,7 @@ const MEASURES: Record<Measurement, (ctx: BenchContext) => Promise<MeasurementRe
   fanout: measureFanout,
   context: measureContext,
   soak: measureSoak,
+  editor: measureEditor,
   hostload: measureHostLoad,
 };
 

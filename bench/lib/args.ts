@@ -1,6 +1,6 @@
 /** Command-line flags of `npm run bench` (pure, so it can be tested). */
 
-export const MEASUREMENTS = ['sandbox', 'search', 'memory', 'fanout', 'context', 'soak', 'hostload'] as const;
+export const MEASUREMENTS = ['sandbox', 'search', 'memory', 'fanout', 'context', 'soak', 'editor', 'hostload'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface BenchArgs {

@@ -26,6 +26,8 @@ export interface NarratorOptions {
   callLinesPerStep?: number;
   /** Sub-calls allowed at once, to say "8 at a time". */
   concurrency?: number;
+  /** The model's name as the user knows it (the engine's events carry its id). */
+  modelLabel?: string;
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -53,15 +55,19 @@ export class ProgressNarrator {
   readonly status: RunStatus = { step: 0, maxSteps: 0, tokens: 0, estimated: false, costUsd: null, subCallsRunning: 0, subCallsDone: 0, subCallsFailed: 0 };
   private readonly callLinesPerStep: number;
   private readonly concurrency: number | undefined;
+  private readonly modelLabel: string | undefined;
   /** Calls seen in the current step of each node, and how many were not shown. */
   private readonly perNode = new Map<number, { shown: number; hidden: number }>();
   /** Sub-RLM node id → its ordinal ("sub-question 2"), in the order they started. */
   private readonly childOrdinals = new Map<number, number>();
   private rootId: number | null = null;
+  /** Sub-calls asked for and not yet finished, per node, to say when a batch is done. */
+  private readonly batches = new Map<number, { total: number; done: number; failed: number }>();
 
   constructor(options: NarratorOptions = {}) {
     this.callLinesPerStep = options.callLinesPerStep ?? 6;
     this.concurrency = options.concurrency;
+    this.modelLabel = options.modelLabel;
   }
 
   /** The lines to show for this event (often none). */
@@ -70,7 +76,7 @@ export class ProgressNarrator {
     const prefix = this.prefix(e.nodeId);
     switch (e.type) {
       case 'run-started':
-        return [e.followUp ? `Following up in ${e.repo} with ${e.model}…` : `Exploring ${e.repo} with ${e.model}…`];
+        return [`${e.followUp ? 'Following up in' : 'Exploring'} ${e.repo} with ${this.modelLabel ?? e.model}…`];
       case 'step-started': {
         const lines = this.flushHidden(e.nodeId);
         if (e.nodeId === this.rootId) {
@@ -92,6 +98,9 @@ export class ProgressNarrator {
       }
       case 'subcalls-requested': {
         if (e.kind === 'rlm') return [];
+        const batch = this.batches.get(e.nodeId) ?? { total: 0, done: 0, failed: 0 };
+        batch.total += e.count;
+        this.batches.set(e.nodeId, batch);
         const pace = e.count > 1 && this.concurrency ? `, ${Math.min(this.concurrency, e.count)} at a time` : '';
         return [`${prefix}Reading with ${plural(e.count, 'sub-call')}${pace}`];
       }
@@ -103,12 +112,20 @@ export class ProgressNarrator {
           return [`${prefix}Sub-question ${ordinal}: a recursive RLM starts`];
         }
         return [];
-      case 'subcall-finished':
+      case 'subcall-finished': {
         this.status.subCallsRunning = Math.max(0, this.status.subCallsRunning - 1);
         this.status.subCallsDone++;
         if (!e.ok) this.status.subCallsFailed++;
         if (e.kind === 'rlm') return [`${this.prefix(e.id)}done${e.ok ? '' : ' (failed)'}`];
-        return [];
+        const batch = this.batches.get(e.nodeId);
+        if (!batch) return [];
+        batch.done++;
+        if (!e.ok) batch.failed++;
+        if (batch.done < batch.total) return [];
+        this.batches.delete(e.nodeId);
+        // One line per batch, not per call: a 200-prompt llm.batch is one line when it ends.
+        return [`${prefix}${plural(batch.total, 'sub-call')} done${batch.failed ? ` (${batch.failed} failed)` : ''} · ${this.usageSoFar()}`];
+      }
       case 'retry':
         return [`${prefix}${e.subcallId !== undefined ? 'A sub-call' : 'The model'} is rate limited or busy; retrying in ${Math.max(1, Math.round(e.delayMs / 1000))} s (attempt ${e.attempt})`];
       case 'usage':

@@ -148,6 +148,20 @@ describe('session: a conversation', () => {
     }
   });
 
+  test('a question may bring its own model; without any the session says what is missing', async () => {
+    const first = new ScriptedProvider(() => js('answer.content = "from first"; answer.ready = true'));
+    const second = new ScriptedProvider(() => js('answer.content = "from second"; answer.ready = true'));
+    const session = new RlmSession({ repo: new WorkspaceRepo(dir) });
+    try {
+      await assert.rejects(session.ask('q'), /No model to answer with/);
+      assert.equal((await session.ask('q', { root: { provider: first } })).answer, 'from first');
+      assert.equal((await session.ask('q', { root: { provider: second } })).answer, 'from second');
+      assert.equal(first.rootRequests.length, 1);
+    } finally {
+      await session.dispose();
+    }
+  });
+
   test('a scope restricts the question to those files', async () => {
     const provider = new ScriptedProvider(() => js('answer.content = (await repo.files()).join(","); answer.ready = true'));
     const result = await runRlm({ repo: new WorkspaceRepo(dir), query: 'q', root: { provider }, scope: ['src/server.ts'] });

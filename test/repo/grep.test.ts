@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { WorkspaceRepo, nodeRepoFs, type GrepOptions, type RepoOptions } from '../../src/core/repo';
+import { WorkspaceRepo, nodeRepoFs, type GrepOptions, type RepoFs, type RepoOptions } from '../../src/core/repo';
 import { findRipgrep } from '../../src/cli/ripgrep';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 import { previewWindow } from '../../src/core/repo/ripgrep';
@@ -318,7 +318,7 @@ describe('grep on long lines with ripgrep', () => {
 
   it('re-reads a file only for the long lines whose match lies past rg\'s preview', async () => {
     const wholeReads: string[] = [];
-    const spy = { ...nodeRepoFs, readFile: (file: string) => (wholeReads.push(path.basename(file)), nodeRepoFs.readFile(file)) };
+    const spy: RepoFs = { ...nodeRepoFs, open: (file, purpose) => (purpose === 'read' ? wholeReads.push(path.basename(file)) : undefined, nodeRepoFs.open(file, purpose)) };
     const repo = new WorkspaceRepo(tmp.root, { fs: spy, ripgrepPath: RG });
     const early = await repo.grep('var needle');
     assert.equal(repo.lastGrepEngine, 'ripgrep');

@@ -129,9 +129,9 @@ describe('listing a large tree', () => {
   after(() => tmp.cleanup());
 
   it('lists 20,000 files correctly and reads no file contents, only .gitignore files (spy on the fs layer)', async () => {
-    // Every content read in src/core/repo goes through the RepoFs layer (fsAccess.ts
-    // says so; listing uses it for readdir too). Wrapping it records each file opened
-    // for contents and each directory read.
+    // Every content read in src/core/repo starts with RepoFs.open (fsAccess.ts says so;
+    // listing uses the layer for readdir too). Wrapping it records each file opened and
+    // each directory read.
     const contentReads: string[] = [];
     const dirReads: string[] = [];
     const spy: RepoFs = {
@@ -140,9 +140,7 @@ describe('listing a large tree', () => {
         dirReads.push(dir);
         nodeRepoFs.readdir(dir, options, callback);
       },
-      readFile: (file) => (contentReads.push(file), nodeRepoFs.readFile(file)),
-      readHead: (file, bytes) => (contentReads.push(file), nodeRepoFs.readHead(file, bytes)),
-      createReadStream: (file) => (contentReads.push(file), nodeRepoFs.createReadStream(file)),
+      open: (file, purpose) => (contentReads.push(file), nodeRepoFs.open(file, purpose)),
     };
     const repo = new WorkspaceRepo(tmp.root, { fs: spy });
     const files = await repo.files();

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkspaceRepo, nodeRepoFs } from '../../src/core/repo';
+import { WorkspaceRepo, nodeRepoFs, type RepoFs } from '../../src/core/repo';
 import { makeTempRepo, expectRepoError, type TempRepo } from '../support/tempRepo';
 
 const TEN_LINES = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
@@ -124,10 +124,9 @@ describe('info', () => {
     const tmp = makeTempRepo({ 'big.txt': big, 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1]) });
     try {
       const whole: string[] = [];
-      const spy = {
+      const spy: RepoFs = {
         ...nodeRepoFs,
-        readFile: (file: string) => (whole.push(file), nodeRepoFs.readFile(file)),
-        createReadStream: (file: string) => (whole.push(file), nodeRepoFs.createReadStream(file)),
+        open: (file, purpose) => (purpose === 'read' || purpose === 'stream' ? whole.push(file) : undefined, nodeRepoFs.open(file, purpose)),
       };
       const repo = new WorkspaceRepo(tmp.root, { fs: spy });
       assert.deepEqual(await repo.info('./big.txt'), { path: 'big.txt', bytes: big.length, binary: false });

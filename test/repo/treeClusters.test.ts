@@ -194,9 +194,7 @@ describe('summary', () => {
     const contentReads: string[] = [];
     const spy: RepoFs = {
       ...nodeRepoFs,
-      readFile: (file) => (contentReads.push(file), nodeRepoFs.readFile(file)),
-      readHead: (file, bytes) => (contentReads.push(file), nodeRepoFs.readHead(file, bytes)),
-      createReadStream: (file) => (contentReads.push(file), nodeRepoFs.createReadStream(file)),
+      open: (file, purpose) => (purpose === 'size' ? undefined : contentReads.push(file), nodeRepoFs.open(file, purpose)),
     };
     const summary = await new WorkspaceRepo(tmp.root, { name: 'demo', fs: spy }).summary();
     assert.deepEqual(contentReads.map((f) => path.basename(f)), ['.gitignore']);

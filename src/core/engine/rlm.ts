@@ -11,8 +11,9 @@ import { RlmSession, type AskOptions, type RlmResult, type RlmSessionOptions } f
 export { RlmRunError, RlmSession, type RlmResult, type RlmSessionOptions, type AskOptions } from './session';
 export type { ModelRef, SandboxSettings } from './runContext';
 
-export interface RlmRunOptions extends Omit<RlmSessionOptions, 'repo'>, Pick<AskOptions, 'signal' | 'onEvent' | 'scope'> {
+export interface RlmRunOptions extends Omit<RlmSessionOptions, 'repo' | 'root'>, Pick<AskOptions, 'signal' | 'onEvent' | 'scope'> {
   repo: RlmSessionOptions['repo'];
+  root: NonNullable<RlmSessionOptions['root']>;
   query: string;
 }
 

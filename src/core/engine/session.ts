@@ -31,7 +31,8 @@ export interface RlmSessionOptions {
    * questions with `fresh()`.
    */
   repo: Repo | (() => Repo | Promise<Repo>);
-  root: ModelRef;
+  /** The root model; a question may name its own (`AskOptions.root`), e.g. when the user switches models mid-conversation. */
+  root?: ModelRef;
   /** The model for llm()/llm.batch() and leaf rlm() calls; defaults to the root model. */
   sub?: ModelRef;
   limits?: Partial<Limits>;
@@ -55,6 +56,12 @@ export interface AskOptions {
    * session's own record of earlier questions for this one.
    */
   history?: readonly prompts.Exchange[];
+  /** The models for this question, instead of the session's. */
+  root?: ModelRef;
+  sub?: ModelRef;
+  /** Limits and prices for this question, instead of the session's (settings may change between questions). */
+  limits?: Partial<Limits>;
+  prices?: Record<string, ModelPrice>;
 }
 
 export interface RlmResult {
@@ -145,7 +152,19 @@ export class RlmSession {
   }
 
   private async run(query: string, options: AskOptions): Promise<RlmResult> {
-    const { ctx, end } = startRun({ ...this.options, api: this.api, signal: options.signal, onEvent: options.onEvent });
+    const root = options.root ?? this.options.root;
+    if (!root) throw new TypeError('No model to answer with: give the session a root model, or the question one.');
+    const sub = options.sub ?? this.options.sub;
+    const { ctx, end } = startRun({
+      ...this.options,
+      root,
+      sub,
+      limits: options.limits ?? this.options.limits,
+      prices: options.prices ?? this.options.prices,
+      api: this.api,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
     const history = options.history ?? this.exchanges;
     const followUp = history.length > 0;
     const log: ReadRecord[] = [];

@@ -7,6 +7,7 @@
  * enough proxy for characters that needs no reading.
  */
 import type { FileCluster } from './types';
+import { SLICE_MS } from '../util/slices';
 
 interface Node {
   /** Children in path order: a file (with its size) or a subdirectory. */
@@ -17,10 +18,19 @@ interface Node {
 
 const newNode = (): Node => ({ children: [], subdirs: new Map(), bytes: 0 });
 
-/** `entries` must be in listing (path) order; every entry lands in exactly one cluster. */
-export function buildClusters(entries: ReadonlyArray<{ path: string; bytes: number }>, maxChars: number): FileCluster[] {
+/**
+ * `entries` must be in listing (path) order; every entry lands in exactly one cluster. The
+ * pass over the entries gives the event loop a turn every few milliseconds (see slices.ts).
+ */
+export async function buildClusters(entries: ReadonlyArray<{ path: string; bytes: number }>, maxChars: number): Promise<FileCluster[]> {
   const root = newNode();
-  for (const { path, bytes } of entries) {
+  let sliceStart = performance.now();
+  for (let e = 0; e < entries.length; e++) {
+    if ((e & 1023) === 1023 && performance.now() - sliceStart > SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    const { path, bytes } = entries[e]!;
     const parts = path.split('/');
     let node = root;
     node.bytes += bytes;

@@ -1,29 +1,43 @@
 /**
  * `DiskSource`: one folder on disk as a `WorkspaceSource`. It owns everything that
- * touches the file system: the walk with .gitignore rules and exclude globs
- * (listing.ts), the realpath guard against symbolic links leading out of the folder
+ * touches the file system: the walk with .gitignore rules and exclude globs (listing.ts),
+ * the realpath guard against symbolic links leading out of the folder
  * (pathGuard.resolveInside), the binary sniff, reads, and ripgrep when a binary is given.
+ *
+ * Every file it reads is opened the one safe way (fsAccess.openInside: no final link
+ * followed, never blocking, the handle checked to be a regular file inside the folder) and
+ * read from that handle only, within a byte bound; special files are listed apart and never
+ * opened. At most `MAX_OPEN_FILES` files are open at once, whatever the callers do. Errors
+ * name the path relative to the folder, never the host's absolute paths.
  *
  * The rg binary is an option (`ripgrepPath`), never looked up here: the CLI passes the
  * bundled one when it is installed, the editor its own; null or absent means the view's
  * JavaScript grep. A binary that fails to start is dropped for the life of the source.
  *
- * Every content read goes through the `RepoFs` layer (`fs` option), which tests wrap to
- * observe what is read.
+ * Every file-system call goes through the `RepoFs` layer (`fs` option), which tests wrap
+ * to observe what is opened.
  */
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import type { RepoFs } from './fsAccess';
-import { nodeRepoFs } from './fsAccess';
-import { listWorkspace } from './listing';
-import { absolutePath, resolveInside } from './pathGuard';
+import type { OpenPurpose, OpenedFile, RepoFs } from './fsAccess';
+import { FileRefused, joinRel, nodeRepoFs, openInside, readChunks, readUpTo } from './fsAccess';
+import { describeFsError } from './fsErrors';
+import { listWorkspace, type DiskListing } from './listing';
+import { ListingWorkerUnavailable, listInWorker } from './listingPool';
+import { quotePath, resolveInside } from './pathGuard';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
 import { excludedDirNames } from './globMatch';
+import { Gate } from './ioGate';
 import { CUT_MARKER, ripgrepArgs, runRipgrep } from './ripgrep';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceLocation, SourceSearch, WorkspaceSource } from './source';
 import { RepoError } from './types';
 
 export const DEFAULT_EXCLUDE: readonly string[] = ['**/node_modules/**', '**/.git/**'];
+
+/** Files open at once per source; more wait (no EMFILE however many reads model code starts). */
+export const MAX_OPEN_FILES = 64;
+/** Chunk size of streamed reads. */
+const STREAM_CHUNK = 256 * 1024;
 
 /** How long the root .gitignore's existence is trusted for grep (see hasRootGitignore). */
 const ROOT_GITIGNORE_TTL_MS = 5000;
@@ -37,8 +51,10 @@ export interface DiskSourceOptions {
   useGitignore?: boolean;
   /** The rg binary grep runs; null or absent: the JavaScript grep. */
   ripgrepPath?: string | null;
-  /** File-system access layer; tests wrap `nodeRepoFs` to observe what is read. */
+  /** File-system access layer; tests wrap `nodeRepoFs` to observe what is opened. */
   fs?: RepoFs;
+  /** List in the listing worker (default true; it is used only with the real file system). */
+  listInWorker?: boolean;
 }
 
 export class DiskSource implements WorkspaceSource {
@@ -50,6 +66,8 @@ export class DiskSource implements WorkspaceSource {
   private rg: string | null;
   private rootGitignore: { at: number; exists: Promise<boolean> } | null = null;
   private realRootPromise: Promise<string> | undefined;
+  private readonly opens = new Gate(MAX_OPEN_FILES, 0);
+  private readonly useWorker: boolean;
 
   /** Checks that `root` is a directory (synchronously, so a bad root fails where it is given). */
   constructor(root: string, options: DiskSourceOptions = {}) {
@@ -61,27 +79,39 @@ export class DiskSource implements WorkspaceSource {
     } catch {
       // reported below
     }
+    // Said to whoever configured the folder (the CLI user, the editor), so the path is theirs to see.
     if (!isDirectory) throw new RepoError(`The workspace root "${this.root}" is not a directory.`);
     this.folders = [{ name: options.name ?? path.basename(this.root), root: this.root }];
     this.exclude = options.exclude ?? DEFAULT_EXCLUDE;
     this.useGitignore = options.useGitignore ?? true;
     this.fs = options.fs ?? nodeRepoFs;
     this.rg = options.ripgrepPath ?? null;
+    this.useWorker = options.listInWorker ?? true;
   }
 
   get ripgrepPath(): string | null {
     return this.rg;
   }
 
-  async list(): Promise<SourceListing> {
+  /**
+   * The walk runs in the listing worker (listingPool.ts) when the file system is the real
+   * one; with a wrapped `fs` (tests observing what is touched), or without a worker bundle,
+   * on this thread, sliced so that it never holds the event loop.
+   */
+  async list(): Promise<DiskListing> {
     this.realRootPromise = undefined; // a new snapshot looks again
-    return listWorkspace({
-      root: this.root,
-      realRoot: await this.realRoot(),
-      exclude: this.exclude,
-      useGitignore: this.useGitignore,
-      fs: this.fs,
-    });
+    const request = { root: this.root, realRoot: await this.realRoot(), exclude: this.exclude, useGitignore: this.useGitignore };
+    if (this.fs === nodeRepoFs && this.useWorker) {
+      const inWorker = listInWorker(request);
+      if (inWorker !== null) {
+        try {
+          return await inWorker;
+        } catch (err) {
+          if (!(err instanceof ListingWorkerUnavailable)) throw err;
+        }
+      }
+    }
+    return listWorkspace({ ...request, fs: this.fs });
   }
 
   async locate(rel: string): Promise<SourceLocation> {
@@ -98,22 +128,31 @@ export class DiskSource implements WorkspaceSource {
     return stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'special';
   }
 
+  /** From `fstat` of the checked handle, so it is the size of what a read would read. */
   async size(rel: string): Promise<number> {
-    return (await this.fs.stat(this.abs(rel))).size;
+    return this.withFile(rel, 'size', async ({ size }) => size);
   }
 
   async isBinary(rel: string): Promise<boolean> {
-    return hasBinaryExtension(rel) || looksBinary(await this.fs.readHead(this.abs(rel), SNIFF_BYTES));
+    if (hasBinaryExtension(rel)) return true;
+    return this.withFile(rel, 'sniff', async ({ file, size }) => looksBinary(await readUpTo(file, SNIFF_BYTES, size)));
   }
 
   async readBytes(rel: string, maxBytes: number): Promise<Uint8Array | null> {
-    // The view asks only after the file's size said it fits; a file that grew since is refused.
-    const bytes = await this.fs.readFile(this.abs(rel));
-    return bytes.length > maxBytes ? null : bytes;
+    return this.withFile(rel, 'read', async ({ file, size }) => {
+      if (size > maxBytes) return null;
+      // One byte more than allowed tells a file that grew since fstat from one that did not.
+      const bytes = await readUpTo(file, maxBytes + 1, size);
+      return bytes.length > maxBytes ? null : bytes;
+    });
   }
 
   stream(rel: string): AsyncIterable<Uint8Array | string> & { destroy(): void } {
-    return this.fs.createReadStream(this.abs(rel));
+    const chunks = this.streamChunks(rel);
+    return {
+      [Symbol.asyncIterator]: () => chunks,
+      destroy: () => void chunks.return(undefined).catch(() => undefined),
+    };
   }
 
   /** ripgrep, while there is a binary that starts. */
@@ -165,14 +204,71 @@ export class DiskSource implements WorkspaceSource {
   }
 
   private abs(rel: string): string {
-    return absolutePath(this.root, rel);
+    return joinRel(this.root, rel);
+  }
+
+  private async *streamChunks(rel: string): AsyncGenerator<Uint8Array> {
+    await this.opens.acquire(0);
+    try {
+      const opened = await this.open(rel, 'stream');
+      try {
+        yield* readChunks(opened.file, STREAM_CHUNK);
+      } finally {
+        await opened.file.close().catch(() => undefined);
+      }
+    } finally {
+      this.opens.release(0);
+    }
+  }
+
+  /** Opens `rel` the safe way, runs `fn` on the handle, closes it; at most MAX_OPEN_FILES at once. */
+  private withFile<T>(rel: string, purpose: OpenPurpose, fn: (opened: OpenedFile) => Promise<T>): Promise<T> {
+    return this.opens.run(0, async () => {
+      const opened = await this.open(rel, purpose);
+      try {
+        return await fn(opened);
+      } catch (err) {
+        throw err instanceof RepoError ? err : new RepoError(`Cannot read ${quotePath(rel)}: ${describeFsError(err)}.`);
+      } finally {
+        await opened.file.close().catch(() => undefined);
+      }
+    });
+  }
+
+  private async open(rel: string, purpose: OpenPurpose): Promise<OpenedFile> {
+    const realRoot = await this.realRoot();
+    try {
+      return await openInside(this.fs, realRoot, this.abs(rel), purpose);
+    } catch (err) {
+      throw refusedError(rel, err);
+    }
   }
 
   private realRoot(): Promise<string> {
-    this.realRootPromise ??= this.fs.realpath(this.root).catch((err: Error) => {
+    this.realRootPromise ??= this.fs.realpath(this.root).catch((err: unknown) => {
       this.realRootPromise = undefined;
-      throw new RepoError(`The workspace root "${this.root}" cannot be opened: ${err.message}`);
+      const name = this.folders[0]!.name;
+      throw new RepoError(`The workspace folder ${quotePath(name)} cannot be opened: ${describeFsError(err)}. It may have been moved or deleted.`);
     });
     return this.realRootPromise;
+  }
+}
+
+/** The model's message for a file that could not be opened, by its workspace path. */
+function refusedError(rel: string, err: unknown): RepoError {
+  if (!(err instanceof FileRefused)) return new RepoError(`Cannot read ${quotePath(rel)}: ${describeFsError(err)}.`);
+  switch (err.reason) {
+    case 'outside':
+      return new RepoError(`Path ${quotePath(rel)} ${err.detail}; only files inside the workspace root can be read.`);
+    case 'special':
+      return new RepoError(`${quotePath(rel)} is ${err.detail}, a special file: it is never opened or read.`);
+    case 'directory':
+      return new RepoError(`${quotePath(rel)} is a directory; use repo.tree(${JSON.stringify(rel)}) to see its files.`);
+    case 'missing':
+      return new RepoError(`${quotePath(rel)} no longer exists: it was removed or renamed since the workspace was listed.`);
+    case 'changed':
+      return new RepoError(`${quotePath(rel)} ${err.detail}; it was not read. Try again.`);
+    case 'error':
+      return new RepoError(`Cannot read ${quotePath(rel)}: ${err.detail}.`);
   }
 }

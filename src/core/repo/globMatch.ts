@@ -16,7 +16,8 @@ export interface GlobSelection {
   match(relPath: string): boolean;
 }
 
-const PICOMATCH_OPTIONS = { dot: true, windows: false } as const;
+// `s`: a file name may hold a newline, and picomatch's patterns use `.`, which would not match it.
+const PICOMATCH_OPTIONS = { dot: true, windows: false, flags: 's' } as const;
 
 /**
  * Compiles a glob argument; undefined means "every file" and gives null. (Its type is

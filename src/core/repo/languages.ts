@@ -3,7 +3,6 @@
  * codebase it is looking at, without opening a file. Unknown extensions are reported as
  * themselves (".lock"), files without one as "(no extension)".
  */
-import * as path from 'node:path';
 
 const BY_EXTENSION: Record<string, string> = {
   ts: 'TypeScript', tsx: 'TypeScript', mts: 'TypeScript', cts: 'TypeScript',
@@ -29,22 +28,32 @@ const BY_NAME: Record<string, string> = {
   'CMakeLists.txt': 'CMake', Gemfile: 'Ruby', Rakefile: 'Ruby', Jenkinsfile: 'Groovy',
 };
 
+/** The same answer as path.posix.basename/extname, without their allocations (called per file of the workspace). */
 export function languageOf(relPath: string): string {
-  const base = path.posix.basename(relPath);
-  if (BY_NAME[base] !== undefined) return BY_NAME[base];
-  const ext = path.posix.extname(base).slice(1);
-  if (ext === '') return '(no extension)';
-  return BY_EXTENSION[ext.toLowerCase()] ?? `.${ext.toLowerCase()}`;
+  const base = relPath.slice(relPath.lastIndexOf('/') + 1);
+  // Own properties only: a file named "constructor" is not Object.prototype's.
+  if (Object.hasOwn(BY_NAME, base)) return BY_NAME[base]!;
+  const dot = base.lastIndexOf('.');
+  // extname: no extension for "name", ".dotfile" or "name."
+  if (dot <= 0 || dot === base.length - 1) return '(no extension)';
+  const ext = base.slice(dot + 1).toLowerCase();
+  return Object.hasOwn(BY_EXTENSION, ext) ? BY_EXTENSION[ext]! : `.${ext}`;
+}
+
+/** True when the file's extension or name is a known text language (source, markup, data). */
+export function isTextLanguage(relPath: string): boolean {
+  const language = languageOf(relPath);
+  return language !== '(no extension)' && !language.startsWith('.');
 }
 
 /** Files and bytes per language, most files first, at most `top` entries. */
 export function languageBreakdown(
-  files: ReadonlyArray<{ path: string; bytes: number }>,
+  files: ReadonlyArray<{ path: string; bytes: number; language?: string }>,
   top: number,
 ): Array<{ language: string; files: number; bytes: number }> {
   const stats = new Map<string, { language: string; files: number; bytes: number }>();
-  for (const { path: file, bytes } of files) {
-    const language = languageOf(file);
+  for (const { path: file, bytes, language: known } of files) {
+    const language = known ?? languageOf(file);
     const entry = stats.get(language) ?? { language, files: 0, bytes: 0 };
     entry.files++;
     entry.bytes += bytes;

@@ -18,7 +18,8 @@
  *   order; the cancellation signal goes to each folder's search.
  */
 import { comparePaths } from './pathOrder';
-import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
+import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, SpecialKind, WorkspaceSource } from './source';
+import { quotePath } from './pathGuard';
 import { RepoError } from './types';
 
 interface Member {
@@ -54,12 +55,28 @@ export class MultiRootSource implements WorkspaceSource {
     const listings = await Promise.all(this.members.map((m) => m.source.list()));
     const files: string[] = [];
     const links = new Set<string>();
+    const special = new Map<string, SpecialKind>();
+    const notes: string[] = [];
     listings.forEach((listing, i) => {
-      const prefix = `${this.members[i]!.name}/`;
+      const name = this.members[i]!.name;
+      const prefix = `${name}/`;
       for (const f of listing.files) files.push(prefix + f);
       for (const f of listing.links) links.add(prefix + f);
+      for (const [f, kind] of listing.special ?? []) special.set(prefix + f, kind);
+      // A folder's notes name paths inside it; say which folder.
+      for (const note of listing.notes ?? []) notes.push(`In folder ${quotePath(name)}: ${note}`);
     });
-    return { files, links };
+    // Sizes only when every folder knows them (else the view asks per file, as without them).
+    let sizes: Float64Array | undefined;
+    if (listings.every((l) => l.sizes !== undefined)) {
+      sizes = new Float64Array(files.length);
+      let at = 0;
+      for (const l of listings) {
+        sizes.set(l.sizes!, at);
+        at += l.sizes!.length;
+      }
+    }
+    return { files, links, special, notes, ...(sizes ? { sizes } : {}) };
   }
 
   async locate(path: string): Promise<SourceLocation> {
@@ -152,7 +169,7 @@ export class MultiRootSource implements WorkspaceSource {
   /** For listed paths, which always name a folder. */
   private member(path: string): { source: WorkspaceSource; rest: string } {
     const { member, rest } = this.route(path);
-    if (member === null) throw new RepoError(`No folder holds "${path}".`);
+    if (member === null) throw new RepoError(`No folder holds ${quotePath(path)}.`);
     return { source: member.source, rest };
   }
 }

@@ -22,7 +22,10 @@
 import { comparePaths } from './pathOrder';
 import { decodeUtf8, splitLines } from './lines';
 import type { EntryKind, SearchOutcome, SearchQuery, SearchRecord, SourceFolder, SourceListing, SourceLocation, SourceSearch, WorkspaceSource } from './source';
-import { hasBinaryExtension, looksBinary } from './binary';
+import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
+
+/** Characters of unsaved text per streamed piece. */
+const STREAM_CHARS = 256 * 1024;
 
 /** Unsaved text by path; a `Map<string, string>` is one. */
 export interface UnsavedTexts {
@@ -44,8 +47,17 @@ export class OverlaySource implements WorkspaceSource {
     return this.base.ripgrepPath ?? null;
   }
 
-  list(): Promise<SourceListing> {
-    return this.base.list();
+  async list(): Promise<SourceListing> {
+    const listing = await this.base.list();
+    if (listing.sizes === undefined) return listing;
+    // The disk's sizes are wrong for files with unsaved text: leave those to size().
+    const overlaid = new Set(this.texts.keys());
+    if (overlaid.size === 0) return listing;
+    const sizes = listing.sizes.slice();
+    listing.files.forEach((f, i) => {
+      if (overlaid.has(f)) sizes[i] = Number.NaN;
+    });
+    return { ...listing, sizes };
   }
 
   locate(path: string): Promise<SourceLocation> {
@@ -60,30 +72,44 @@ export class OverlaySource implements WorkspaceSource {
     return this.texts.get(path) !== undefined || this.base.isUnsaved?.(path) === true;
   }
 
+  // Size and sniff without encoding the whole text: an editor can hold a buffer of 100 MB.
   async size(path: string): Promise<number> {
-    const bytes = this.bytesOf(path);
-    return bytes === null ? this.base.size(path) : bytes.length;
+    const text = this.texts.get(path);
+    return text === undefined ? this.base.size(path) : Buffer.byteLength(text, 'utf8');
   }
 
   async isBinary(path: string): Promise<boolean> {
-    const bytes = this.bytesOf(path);
-    return bytes === null ? this.base.isBinary(path) : hasBinaryExtension(path) || looksBinary(bytes);
+    const text = this.texts.get(path);
+    if (text === undefined) return this.base.isBinary(path);
+    // The first SNIFF_BYTES characters encode to at least SNIFF_BYTES bytes: enough for the test.
+    return hasBinaryExtension(path) || looksBinary(Buffer.from(text.slice(0, SNIFF_BYTES), 'utf8'));
   }
 
   async readBytes(path: string, maxBytes: number): Promise<Uint8Array | null> {
-    const bytes = this.bytesOf(path);
-    if (bytes === null) return this.base.readBytes(path, maxBytes);
-    return bytes.length > maxBytes ? null : bytes;
+    const text = this.texts.get(path);
+    if (text === undefined) return this.base.readBytes(path, maxBytes);
+    // Measured before it is encoded: a text too big to return whole is not copied.
+    return Buffer.byteLength(text, 'utf8') > maxBytes ? null : Buffer.from(text, 'utf8');
   }
 
   stream(path: string): AsyncIterable<Uint8Array | string> & { destroy(): void } {
-    const bytes = this.bytesOf(path);
-    if (bytes === null) return this.base.stream(path);
+    const text = this.texts.get(path);
+    if (text === undefined) return this.base.stream(path);
+    let stopped = false;
     return {
+      // A piece at a time, so a streamed scan of a huge buffer holds one piece, not a copy of it all.
       async *[Symbol.asyncIterator]() {
-        yield bytes;
+        for (let from = 0; from < text.length && !stopped; ) {
+          let to = Math.min(text.length, from + STREAM_CHARS);
+          const last = text.charCodeAt(to - 1);
+          if (to < text.length && last >= 0xd800 && last <= 0xdbff) to--; // never split a surrogate pair
+          yield Buffer.from(text.slice(from, to), 'utf8');
+          from = to;
+        }
       },
-      destroy() {},
+      destroy() {
+        stopped = true;
+      },
     };
   }
 

@@ -40,7 +40,30 @@ export interface SourceListing {
    * (ripgrep does not follow them; their targets are searched under their own paths).
    */
   readonly links: ReadonlySet<string>;
+  /**
+   * Special files (named pipes, sockets, devices; or links to one inside), by path, in
+   * `comparePaths` order. Not in `files`: they are never opened (opening a FIFO can block
+   * forever, a device can stream without end). The view shows them in `tree()` and says
+   * what they are when one is read. Absent: none.
+   */
+  readonly special?: ReadonlyMap<string, SpecialKind>;
+  /**
+   * Sizes in bytes, aligned with `files` (NaN where unknown), when the listing could learn
+   * them without opening anything (the disk listing worker stats each file it lists, off
+   * the host's thread). The view then needs no call per file for sizes (`summary()`,
+   * `clusters()`); reads still open each file the checked way. Absent: ask `size()`.
+   */
+  readonly sizes?: Float64Array;
+  /**
+   * What the listing could not do as configured, in words for the user and the model: an
+   * ignore file cut at its size or rule cap, one that is special or leads outside and so
+   * was not applied, unreadable directories. Shown in the repository summary. Absent: none.
+   */
+  readonly notes?: readonly string[];
 }
+
+/** What a special file is. */
+export type SpecialKind = 'fifo' | 'socket' | 'character-device' | 'block-device';
 
 /** Where a path leads once symbolic links are followed. */
 export type SourceLocation =

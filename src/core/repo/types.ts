@@ -21,6 +21,11 @@ export interface FileStat {
   bytes: number;
   /** Number of lines; `null` for binary files. */
   lines: number | null;
+  /**
+   * Present (true) when the file is too big to count in full (more than the scan limit,
+   * 256 MiB by default): `lines` is then extrapolated from the part that was counted.
+   */
+  linesEstimated?: true;
 }
 
 /** What a file is, learned without reading past its first 8 KiB. */
@@ -83,8 +88,14 @@ export interface RepoSummary {
   totalBytes: number;
   /** Language (by file extension) → file count, most common first. */
   languages: Array<{ language: string; files: number; bytes: number }>;
-  /** Indented top-level listing with file counts, bounded in size. */
+  /** Indented top-level listing with file counts, bounded in size; ends with the `notes`, one "Note: " line each. */
   topLevelTree: string;
+  /**
+   * What the listing could not do as configured (an ignore file over its size or rule cap,
+   * one that is a special file or leads outside the workspace, unreadable directories) and
+   * how many special files there are; at most a few. Empty when there is nothing to say.
+   */
+  notes?: string[];
 }
 
 export interface Repo {

@@ -34,15 +34,16 @@ import type {
   TreeOptions,
 } from './types';
 import { RepoError } from './types';
-import type { WorkspaceSource } from './source';
+import type { SpecialKind, WorkspaceSource } from './source';
 import { DiskSource, type DiskSourceOptions } from './diskSource';
-import { Snapshot, mapLimit } from './snapshot';
-import { normalizeRelPath, relativeInside } from './pathGuard';
+import { DEFAULT_MAX_SCAN_BYTES, Snapshot, mapLimit } from './snapshot';
+import { displayName, normalizeRelPath, quotePath, relativeInside } from './pathGuard';
+import { describeSpecial } from './fsAccess';
 import { comparePaths } from './pathOrder';
 import { compileGlobs, compileInclude } from './globMatch';
 import { hasBinaryExtension } from './binary';
 import { invalidPatternMessage, refuseRiskyPattern } from './grepText';
-import { decodeUtf8, splitLines, stripBom } from './lines';
+import { countLines, decodeUtf8, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
 import { sourceGrep } from './sourceGrep';
 import { GrepCancelled, LineJudge, cancelledError, stoppedError } from './lineJudge';
@@ -54,7 +55,8 @@ import { Slots } from './slots';
 import { forEachSliced, nextTurn } from './yielding';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
-import { languageBreakdown } from './languages';
+import { isTextLanguage, languageBreakdown, languageOf } from './languages';
+import { filterSliced, mapSliced } from '../util/slices';
 import { formatBytes } from '../util/formatBytes';
 
 export { DEFAULT_EXCLUDE } from './diskSource';
@@ -63,8 +65,10 @@ export { DEFAULT_EXCLUDE } from './diskSource';
 export interface ViewOptions {
   /** Display name; defaults to the folder's name, or "workspace" for several folders. */
   name?: string;
-  /** Largest file a whole-file `read` returns (default 8 MiB); bigger files must be read by line range. */
+  /** Largest file a whole-file `read` returns (default 8 MiB); bigger files must be read by line range. Also the longest line a read keeps whole. */
   maxReadBytes?: number;
+  /** Bytes a read by line range or a line count scans at most in a big file (default 256 MiB); past that, a count is an estimate. */
+  maxScanBytes?: number;
   /** Where read ranges are recorded; pass one to share a log between repos. */
   readLog?: ReadRecord[];
 }
@@ -78,8 +82,11 @@ export const MAX_RESULTS_CAP = 5000;
 export const DEFAULT_TREE_DEPTH = 2;
 export const TREE_MAX_ENTRIES = 200;
 export const DEFAULT_CLUSTER_CHARS = 100_000;
+const SUMMARY_TREE_DEPTH = 2;
 const SUMMARY_TREE_ENTRIES = 40;
 const SUMMARY_LANGUAGES = 10;
+/** Listing notes shown in the summary at most (a hostile tree can produce thousands). */
+const MAX_NOTES = 5;
 const MULTI_ROOT_NAME = 'workspace';
 
 export type GrepEngine = 'ripgrep' | 'js';
@@ -161,49 +168,65 @@ export class WorkspaceRepo implements Repo {
       throw new RepoError(`read(): start (${start}) is after end (${end}); the range is inclusive, start <= end.`);
     }
     const rel = await this.resolveFile(file);
-    const size = await this.snapshot.size(rel);
-    if (await this.snapshot.isBinary(rel)) {
-      return `[binary file ${rel}, ${size.toLocaleString('en-US')} bytes: not shown]`;
-    }
     const maxBytes = this.snapshot.maxReadBytes;
+    if (hasBinaryExtension(rel)) return this.binaryNotice(rel);
 
     if (start === undefined && end === undefined) {
+      // One open: the bytes come with their size, and the binary test is made on them.
       const bytes = await this.snapshot.bytes(rel);
       if (bytes === null) {
+        if (await this.snapshot.isBinary(rel)) return this.binaryNotice(rel);
+        const size = await this.snapshot.size(rel);
         throw new RepoError(
-          `"${rel}" is ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} a whole-file read returns; ` +
+          `${quotePath(rel)} is ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} a whole-file read returns; ` +
             `read a line range instead, e.g. repo.read(${JSON.stringify(rel)}, { start: 1, end: 2000 }).`,
         );
       }
-      const text = decodeUtf8(bytes);
-      const lineCount = splitLines(text).length;
+      if (this.snapshot.noteBinary(rel, bytes)) return this.binaryNotice(rel);
+      // Counted on the bytes and CRLF replaced only when there is a CR: an 8 MiB file costs one decode.
+      const lineCount = (await countLines([bytes])).lines;
       if (lineCount > 0) this.record(rel, 1, lineCount, 'read');
-      return stripBom(text).replace(/\r\n/g, '\n');
+      const text = stripBom(decodeUtf8(bytes));
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(13) ? text.replace(/\r\n/g, '\n') : text;
     }
 
     const first = start ?? 1;
     const last = end ?? Number.POSITIVE_INFINITY;
     const lines: string[] = [];
-    let bytes = 0;
-    const streamed = size > maxBytes;
+    let chars = 0;
+    let tooMuch = false;
     // Stops at the range's end; a file too big to hold is streamed, never held whole.
-    const scan = await this.snapshot.scan(rel, (line, n) => {
+    const scan = await this.snapshot.scanText(rel, (line, n) => {
       if (n >= first) {
-        lines.push(line);
-        bytes += line.length + 1;
-        if (streamed && bytes > maxBytes) {
-          throw new RepoError(
-            `Lines ${first}-${end ?? 'end'} of "${rel}" come to more than ${formatBytes(maxBytes)}; read a smaller range.`,
-          );
+        // The first line always fits (a long one arrives cut at maxReadBytes); after it the range must.
+        if (lines.length > 0 && chars + line.length + 1 > maxBytes) {
+          tooMuch = true;
+          return false;
         }
+        lines.push(line);
+        chars += line.length + 1;
       }
       return n < last;
     });
+    if (scan === 'binary') return this.binaryNotice(rel);
+    if (tooMuch) {
+      throw new RepoError(
+        `Lines ${first}-${end ?? 'end'} of ${quotePath(rel)} come to more than ${formatBytes(maxBytes)}; read a smaller range ` +
+          `(lines ${first}-${first + lines.length - 1} fit).`,
+      );
+    }
     if (first > scan.lines) {
+      if (scan.truncated) {
+        throw new RepoError(
+          `Line ${first.toLocaleString('en-US')} of ${quotePath(rel)} is beyond the first ${formatBytes(this.snapshot.maxScanBytes)} of the file, ` +
+            `which is as far as a read by line goes (that part holds ${scan.lines.toLocaleString('en-US')} lines). ` +
+            'Use repo.grep() with a glob naming this file to find what you need in it.',
+        );
+      }
       throw new RepoError(
         scan.lines === 0
-          ? `"${rel}" is empty (0 lines).`
-          : `Line ${first} is past the end of "${rel}", which has ${scan.lines.toLocaleString('en-US')} lines.`,
+          ? `${quotePath(rel)} is empty (0 lines).`
+          : `Line ${first} is past the end of ${quotePath(rel)}, which has ${scan.lines.toLocaleString('en-US')} lines.`,
       );
     }
     this.record(rel, first, first + lines.length - 1, 'read');
@@ -383,21 +406,24 @@ export class WorkspaceRepo implements Repo {
     const depth = options.depth ?? DEFAULT_TREE_DEPTH;
     const rel = dir === undefined ? '' : this.normalize(dir);
     const files = await this.scopedFiles();
-    const node = dirTree(files, rel, this.wholeFolders());
+    const special = await this.scopedSpecial();
+    const node = dirTree(files, rel, this.wholeFolders(), special, depth);
     if (node === null) {
-      if (rel === '') return `${this.name}/ (0 files)`;
-      if (files.includes(rel)) {
-        throw new RepoError(`"${rel}" is a file, not a directory; use repo.read(${JSON.stringify(rel)}) to see it.`);
+      if (rel === '') return `${displayName(this.name)}/ (0 files)`;
+      if (files.includes(rel) || special.has(rel)) {
+        throw new RepoError(`${quotePath(rel)} is a file, not a directory; use repo.read(${JSON.stringify(rel)}) to see it.`);
       }
-      throw new RepoError(`No directory "${rel}" in ${this.where()}. Use repo.tree() to see the top level.`);
+      throw new RepoError(`No directory ${quotePath(rel)} in ${this.where()}. Use repo.tree() to see the top level.`);
     }
-    const hint = `use repo.tree("<subdirectory>") or repo.files("${rel === '' ? '' : `${rel}/`}**/*.ext") to see more.`;
+    const hint = `use repo.tree("<subdirectory>") or repo.files(${quotePath(`${rel === '' ? '' : `${rel}/`}**/*.ext`)}) to see more.`;
     return renderTree(node, rel === '' ? this.name : rel, depth, TREE_MAX_ENTRIES, hint).text;
   }
 
   async stat(file: string): Promise<FileStat> {
-    const { path: rel, bytes, binary } = await this.info(file);
-    return { path: rel, bytes, lines: binary ? null : await this.snapshot.lineCount(rel) };
+    const rel = await this.resolveFile(file);
+    const { size, lines } = await this.snapshot.facts(rel);
+    if (lines === null) return { path: rel, bytes: size, lines: null };
+    return lines.estimated ? { path: rel, bytes: size, lines: lines.lines, linesEstimated: true } : { path: rel, bytes: size, lines: lines.lines };
   }
 
   async info(file: string): Promise<FileInfo> {
@@ -409,26 +435,40 @@ export class WorkspaceRepo implements Repo {
     const maxChars = options.maxChars ?? DEFAULT_CLUSTER_CHARS;
     const selection = compileGlobs(glob, 'clusters()');
     const all = await this.scopedFiles();
-    const files = selection === null ? all : all.filter(selection.match);
-    const binary = await mapLimit(files, 32, (f) => this.snapshot.isBinary(f).catch(() => true));
-    const text = files.filter((_, i) => !binary[i]);
-    const sizes = await mapLimit(text, 64, (f) => this.snapshot.size(f).catch(() => 0));
-    return buildClusters(text.map((p, i) => ({ path: p, bytes: sizes[i] })), maxChars);
+    // Every step is a pass over every file (37,000 of them in a big workspace): in slices.
+    const selected = selection === null ? all : await filterSliced(all, selection.match);
+    // Binary files are left out: by extension, and by a sniff only for files whose extension
+    // says nothing (a .ts file is taken as text without opening 37,000 of them; should one hold
+    // NUL bytes, reading it says so).
+    const kinds = await mapSliced(selected, (f) => (hasBinaryExtension(f) ? 'binary' : isTextLanguage(f) ? 'text' : 'unsure'));
+    const unsure = selected.filter((_, i) => kinds[i] === 'unsure');
+    const sniffed = await mapLimit(unsure, 32, (f) => this.snapshot.isBinary(f).catch(() => true));
+    const binary = new Set(unsure.filter((_, i) => sniffed[i]));
+    const text = selected.filter((f, i) => kinds[i] !== 'binary' && !binary.has(f));
+    const sizes = await this.snapshot.sizesOf(text);
+    return buildClusters(await mapSliced(text, (p, i) => ({ path: p, bytes: sizes[i]! })), maxChars);
   }
 
   async summary(): Promise<RepoSummary> {
     const files = await this.scopedFiles();
-    const sizes = await mapLimit(files, 64, (f) => this.snapshot.size(f).catch(() => 0));
+    const special = await this.scopedSpecial();
+    const sizes = await this.snapshot.sizesOf(files);
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
-    const languages = languageBreakdown(files.map((p, i) => ({ path: p, bytes: sizes[i] })), SUMMARY_LANGUAGES);
-    const node = dirTree(files, '', this.wholeFolders());
+    // Each step below is one pass over every file: give the event loop a turn between them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const languages = languageBreakdown(await mapSliced(files, (p, i) => ({ path: p, bytes: sizes[i]!, language: languageOf(p) })), SUMMARY_LANGUAGES);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const node = dirTree(files, '', this.wholeFolders(), special, SUMMARY_TREE_DEPTH);
     const note = this.source.folders.length > 1 ? '; every path starts with its folder name' : '';
-    const topLevelTree =
+    const notes = await this.listingNotes(special);
+    const tree =
       node === null
-        ? `${this.name}/ (0 files)`
-        : renderTree(node, this.name, 2, SUMMARY_TREE_ENTRIES, 'use repo.tree() for more.', note).text;
+        ? `${displayName(this.name)}/ (0 files)`
+        : renderTree(node, this.name, SUMMARY_TREE_DEPTH, SUMMARY_TREE_ENTRIES, 'use repo.tree() for more.', note).text;
+    // The notes ride along with the layout, so they reach the model's first prompt and the user.
+    const topLevelTree = notes.length === 0 ? tree : `${tree}\n${notes.map((n) => `Note: ${n}`).join('\n')}`;
     const folders = this.source.folders.map((f) => f.name);
-    return { name: this.name, folders, fileCount: files.length, totalBytes, languages, topLevelTree };
+    return { name: this.name, folders, fileCount: files.length, totalBytes, languages, topLevelTree, notes };
   }
 
   subset(include: readonly string[]): WorkspaceRepo {
@@ -447,7 +487,7 @@ export class WorkspaceRepo implements Repo {
   }
 
   fresh(): WorkspaceRepo {
-    return this.derive({ snapshot: new Snapshot(this.source, this.snapshot.maxReadBytes) });
+    return this.derive({ snapshot: new Snapshot(this.source, this.snapshot.maxReadBytes, this.snapshot.maxScanBytes) });
   }
 
   private derive(changes: Partial<ViewState>): WorkspaceRepo {
@@ -479,6 +519,33 @@ export class WorkspaceRepo implements Repo {
       },
     );
     return this.scopedFilesPromise;
+  }
+
+  /** The special files of the listing, restricted to this view's subset. */
+  private async scopedSpecial(): Promise<ReadonlyMap<string, SpecialKind>> {
+    const { special } = await this.snapshot.listing();
+    if (this.scope === null || special.size === 0) return special;
+    return new Map([...special].filter(([p]) => this.scope!.match(p)));
+  }
+
+  /** What the listing could not do as configured, and the special files, in words (at most a few). */
+  private async listingNotes(special: ReadonlyMap<string, SpecialKind>): Promise<string[]> {
+    const { notes } = await this.snapshot.listing();
+    const out = notes.slice(0, MAX_NOTES);
+    if (notes.length > MAX_NOTES) out.push(`… and ${(notes.length - MAX_NOTES).toLocaleString('en-US')} more notes like these.`);
+    if (special.size > 0) {
+      const n = special.size;
+      out.push(
+        `${n.toLocaleString('en-US')} special ${n === 1 ? 'file' : 'files'} (named pipes, sockets or devices) ${n === 1 ? 'is' : 'are'} ` +
+          'shown in repo.tree() but never opened: they are not in repo.files() and cannot be read.',
+      );
+    }
+    return out;
+  }
+
+  private async binaryNotice(rel: string): Promise<string> {
+    const size = await this.snapshot.size(rel);
+    return `[binary file ${displayName(rel)}, ${size.toLocaleString('en-US')} bytes: not shown]`;
   }
 
   /** The folders of a multi-root workspace, shown by tree() even when empty (not in a subset). */
@@ -514,16 +581,25 @@ export class WorkspaceRepo implements Repo {
     const where = await this.source.locate(rel);
     if (where.outside) {
       throw new RepoError(
-        `Path "${rel}" leads outside the workspace through a symbolic link; only files inside the workspace root can be read.`,
+        `Path ${quotePath(rel)} leads outside the workspace through a symbolic link; only files inside the workspace root can be read.`,
       );
     }
     const listing = await this.snapshot.listing();
     // A path through a linked directory inside the workspace names its target's file.
     const listed = listing.set.has(rel) ? rel : where.real !== null && listing.set.has(where.real) ? where.real : null;
-    if (listed === null) throw await this.notListedError(rel);
+    if (listed === null) {
+      const kind = listing.special.get(rel) ?? (where.real !== null ? listing.special.get(where.real) : undefined);
+      if (kind !== undefined) {
+        throw new RepoError(
+          `${quotePath(rel)} is ${describeSpecial(kind)}, a special file: it is never opened or read ` +
+            '(reading one can block forever or never end). It is not part of repo.files().',
+        );
+      }
+      throw await this.notListedError(rel);
+    }
     if (this.scope !== null && !this.scope.match(listed) && !this.scope.match(rel)) {
       throw new RepoError(
-        `"${rel}" is outside this sub-repo, which only holds the files matching ${this.scope.description}. ` +
+        `${quotePath(rel)} is outside this sub-repo, which only holds the files matching ${this.scope.description}. ` +
           'Use repo.files() to list them.',
       );
     }
@@ -534,18 +610,18 @@ export class WorkspaceRepo implements Repo {
     const kind = await this.source.entryKind(rel);
     if (kind === 'directory') {
       return new RepoError(
-        `"${rel}" is a directory; use repo.tree(${JSON.stringify(rel)}) or repo.files(${JSON.stringify(`${rel}/**`)}) to see its files.`,
+        `${quotePath(rel)} is a directory; use repo.tree(${JSON.stringify(rel)}) or repo.files(${JSON.stringify(`${rel}/**`)}) to see its files.`,
       );
     }
     if (kind !== 'missing') {
       return new RepoError(
-        `"${rel}" is excluded from the workspace (by .gitignore or the exclude settings), so it cannot be read.`,
+        `${quotePath(rel)} is excluded from the workspace (by .gitignore or the exclude settings), so it cannot be read.`,
       );
     }
     const base = path.posix.basename(rel);
     const sameName = (await this.scopedFiles()).filter((f) => path.posix.basename(f) === base).slice(0, 3);
-    const suggestion = sameName.length > 0 ? ` Files with that name: ${sameName.map((f) => `"${f}"`).join(', ')}.` : '';
-    return new RepoError(`No file "${rel}" in ${this.where()}. Use repo.files() or repo.grep() to find files.${suggestion}`);
+    const suggestion = sameName.length > 0 ? ` Files with that name: ${sameName.map(quotePath).join(', ')}.` : '';
+    return new RepoError(`No file ${quotePath(rel)} in ${this.where()}. Use repo.files() or repo.grep() to find files.${suggestion}`);
   }
 }
 
@@ -554,7 +630,7 @@ function initialState(where: string | WorkspaceSource, options: RepoOptions): Vi
   const folders = source.folders;
   return {
     source,
-    snapshot: new Snapshot(source, options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES),
+    snapshot: new Snapshot(source, options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES, options.maxScanBytes ?? DEFAULT_MAX_SCAN_BYTES),
     name: options.name ?? (folders.length === 1 ? folders[0]!.name : MULTI_ROOT_NAME),
     scope: null,
     sink: { log: options.readLog ?? [], onRead: null },

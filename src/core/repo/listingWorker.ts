@@ -1,0 +1,71 @@
+/**
+ * The listing worker (bundled as dist/listing-worker.js): walks a folder for `DiskSource`
+ * off the host's thread. See listingPool.ts for why and how it is used.
+ *
+ * Directories are read with `readdirSync`: on this thread a synchronous read costs the
+ * caller nothing (nobody else's events wait on it) and skips the two thread hops of each
+ * asynchronous one, which made the walk about twice as fast. Everything else is the same
+ * walk the host would run (listing.ts): ignore files opened the safe way, the same caps, the
+ * same order. The result goes back as one message, the paths joined by NUL (no path holds
+ * one), which is a single copy instead of a structured clone of 50,000 strings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { nodeRepoFs, type RepoFs } from './fsAccess';
+import { listWorkspace } from './listing';
+import type { ListingRequest, ListingReply } from './listingPool';
+
+const syncDirs: RepoFs = {
+  ...nodeRepoFs,
+  readdir(dir, options, callback) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, options);
+    } catch (err) {
+      callback(err as NodeJS.ErrnoException, []);
+      return;
+    }
+    callback(null, entries);
+  },
+};
+
+/**
+ * The size of every listed file, by a synchronous stat here (links: of their target, which
+ * the walk checked is a file inside). It is only a number: contents are always read by the
+ * host through a checked handle, so a file swapped meanwhile can at worst show a wrong size.
+ */
+function sizesOf(root: string, files: readonly string[]): Float64Array {
+  const sizes = new Float64Array(files.length);
+  for (let i = 0; i < files.length; i++) {
+    try {
+      sizes[i] = fs.statSync(path.join(root, files[i]!)).size;
+    } catch {
+      sizes[i] = Number.NaN;
+    }
+  }
+  return sizes;
+}
+
+parentPort?.on('message', (request: ListingRequest) => {
+  void listWorkspace({ ...request, fs: syncDirs, sliceMs: Number.POSITIVE_INFINITY }).then(
+    (listing) => {
+      const sizes = sizesOf(request.root, listing.files);
+      const reply: ListingReply = {
+        id: request.id,
+        ok: true,
+        files: listing.files.join('\0'),
+        count: listing.files.length,
+        links: [...listing.links],
+        special: [...listing.special],
+        notes: [...listing.notes],
+        sizes,
+      };
+      parentPort!.postMessage(reply, [sizes.buffer as ArrayBuffer]);
+    },
+    (err: unknown) => {
+      const reply: ListingReply = { id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+      parentPort!.postMessage(reply);
+    },
+  );
+});
