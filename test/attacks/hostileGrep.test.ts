@@ -13,11 +13,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiskSource, OverlaySource, WorkspaceRepo, type RepoOptions } from '../../src/core/repo';
 import { findRipgrep } from '../../src/cli/ripgrep';
-import { ripgrepProcesses, ripgrepProcessLimit } from '../../src/core/repo/ripgrep';
+import { ripgrepLimits, ripgrepProcesses, ripgrepProcessLimit } from '../../src/core/repo/ripgrep';
 import { runRlm } from '../../src/core/engine/rlm';
 import { HOST_BOUNDS, describeHealth, underWatch } from '../support/hostHealth';
 import { ownDelayProbe } from '../support/ownDelay';
@@ -351,6 +352,29 @@ describe('cancellation kills the grep\'s rg', () => {
       assert.ok(pid !== undefined && !alive(pid));
     } finally {
       off();
+    }
+  });
+
+  it('an rg that runs past its time limit is killed and the grep ends with advice', async (t) => {
+    if (process.platform === 'win32') return t.skip('needs a shell script as rg');
+    // An "rg" that never finishes (as rg's PCRE2 can be on a big tree with back-references).
+    const fake = path.join(tmp.root, '..', `slow-rg-${process.pid}.sh`);
+    fs.writeFileSync(fake, '#!/bin/sh\nexec sleep 3600\n', { mode: 0o755 });
+    const saved = ripgrepLimits.wallMs;
+    ripgrepLimits.wallMs = 300;
+    let pid: number | undefined;
+    const off = ripgrepProcesses.onSpawn((p) => (pid = p));
+    try {
+      const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: fake });
+      const message = await withinBounds(t, 'rg past its time limit', () => rejection(repo.grep('(\\w+)\\1')));
+      assert.match(message, /^repo\.grep\("\(\\\\w\+\)\\\\1"\) was stopped: ripgrep searched for more than 0\.3 s\. Back-references/);
+      assert.match(message, /back-reference/);
+      await ripgrepProcesses.idle();
+      assert.ok(pid !== undefined && !alive(pid), 'the slow rg is gone');
+    } finally {
+      off();
+      ripgrepLimits.wallMs = saved;
+      fs.rmSync(fake, { force: true });
     }
   });
 

@@ -82,7 +82,7 @@ describe('grep in parallel parts', () => {
     }
   });
 
-  it('balances by file count when the sizes are not known yet, with the same results', async () => {
+  it('gives the same results on a first grep, before any summary', async () => {
     const cold = new WorkspaceRepo(tmp.root, { ripgrepPath: RG });
     const js = new WorkspaceRepo(tmp.root, { ripgrepPath: null });
     assert.deepEqual(await cold.grep('needle', { maxResults: 300 }), await js.grep('needle', { maxResults: 300 }));

@@ -185,7 +185,7 @@ export class DiskSource implements WorkspaceSource {
     );
     if (outcome.ok) return outcome;
     if (outcome.spawnFailed) this.rg = null; // it will not start next time either: no search from now on
-    return { ok: false, reason: outcome.reason };
+    return outcome.tooSlow === true ? { ok: false, reason: outcome.reason, tooSlow: true } : { ok: false, reason: outcome.reason };
   };
 
   /**

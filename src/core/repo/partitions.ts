@@ -16,8 +16,8 @@
  * Only the balance depends on this: rg may search more than a part's candidates (files of
  * its directories the listing leaves out), never less, and the view drops every line
  * outside the part's range. Parts are balanced by an estimate of rg's work: the files'
- * sizes (known once the run's summary has looked at every file) plus a fixed cost per file
- * (opening it); without sizes, by file count.
+ * sizes (the listing measures them) plus a fixed cost per file (opening it); without
+ * sizes, by file count.
  */
 
 /** rg's cost of a file beyond its bytes (open, read, close), in bytes' worth. */

@@ -39,6 +39,7 @@
 import * as os from 'node:os';
 import { RgLauncher } from './rgLauncher';
 import { Slots } from './slots';
+import { SLICE_MS, nextTurn } from './yielding';
 import { BINARY_EXTENSIONS } from './binary';
 import { windowFromPreview } from './grepText';
 import { stripCr } from './lines';
@@ -49,8 +50,6 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 const LOW_WATER_BYTES = 512 * 1024;
 /** How long a killed rg's exit is waited for before its search ends regardless. */
 const KILL_GRACE_MS = 10_000;
-/** Longest stretch records are consumed without yielding to the event loop. */
-const SLICE_MS = 8;
 
 export interface RipgrepQuery {
   pattern: string;
@@ -125,7 +124,23 @@ export interface RipgrepRecord {
 /** rg's report of a line PCRE2 gave up on (its match or depth limit), e.g. "PCRE2: error matching: match limit exceeded". */
 const PCRE2_GAVE_UP = /PCRE2: error matching/;
 
-export type RipgrepFailure = { ok: false; reason: string; spawnFailed: boolean; cancelled?: boolean };
+export type RipgrepFailure = {
+  ok: false;
+  reason: string;
+  spawnFailed: boolean;
+  cancelled?: boolean;
+  /** rg ran past `ripgrepLimits.wallMs` and was killed. */
+  tooSlow?: boolean;
+};
+
+/**
+ * How long one rg process may run. A search rg does in seconds on a big tree can take
+ * minutes with a pattern its PCRE2 engine backtracks on (back-references, look-arounds: it
+ * tries up to its match limit on every line); the grep then ends with a message rather
+ * than hold the model's cell, whose clock does not run while it waits for the host.
+ * Settable for tests.
+ */
+export const ripgrepLimits = { wallMs: 30_000 };
 export type RipgrepOutcome = { ok: true } | RipgrepFailure;
 
 // ---- processes: the cap, and who is running -------------------------------------------
@@ -230,6 +245,8 @@ function runHoldingSlot(
     let pid: number | undefined;
 
     let killTimer: NodeJS.Timeout | null = null;
+    let wallTimer: NodeJS.Timeout | null = null;
+    let tooSlow = false;
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
@@ -255,9 +272,12 @@ function runHoldingSlot(
       if (finished || !closed || consuming || (queue.length > 0 && !stopped)) return;
       finished = true;
       if (killTimer !== null) clearTimeout(killTimer);
+      if (wallTimer !== null) clearTimeout(wallTimer);
       signal?.removeEventListener('abort', onAbort);
       if (pid !== undefined) exited(pid);
-      if (cancelled) {
+      if (tooSlow && !cancelled) {
+        resolve({ ok: false, reason: `rg ran for more than ${ripgrepLimits.wallMs} ms`, spawnFailed: false, tooSlow: true });
+      } else if (cancelled) {
         resolve({ ok: false, reason: 'cancelled', spawnFailed: false, cancelled: true });
       } else if (consumerError !== null) {
         resolve({ ok: false, reason: String(consumerError), spawnFailed: false });
@@ -281,10 +301,10 @@ function runHoldingSlot(
       let sliceStart = performance.now();
       try {
         while (queue.length > 0 && !stopped) {
-          // Records the consumer takes synchronously would otherwise all run in one turn
+          // Records the consumer takes without waiting would otherwise all run in one turn
           // (thousands of them, with 4 MiB queued): give the event loop a turn every few ms.
-          if ((records & 255) === 255 && performance.now() - sliceStart > SLICE_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
+          if ((records & 31) === 31 && performance.now() - sliceStart > SLICE_MS) {
+            await nextTurn();
             sliceStart = performance.now();
             if (stopped) break;
           }
@@ -309,6 +329,10 @@ function runHoldingSlot(
     const id = launcher.run(rgPath, args, cwd, {
       spawned(p) {
         pid = p;
+        wallTimer = setTimeout(() => {
+          tooSlow = true;
+          stop();
+        }, ripgrepLimits.wallMs);
         live.add(p);
         peakLive = Math.max(peakLive, live.size);
         for (const observer of spawnObservers) observer(p);

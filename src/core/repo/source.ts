@@ -112,8 +112,11 @@ export type SourceSearch = (query: SearchQuery, onRecord: (record: SearchRecord)
 
 export type SearchOutcome =
   | { readonly ok: true }
-  /** The engine failed (it did not start, or refused the pattern); the view then uses its JavaScript grep. */
-  | { readonly ok: false; readonly reason: string };
+  /**
+   * The engine failed (it did not start, or refused the pattern); the view then uses its
+   * JavaScript grep. `tooSlow`: it ran past its time limit; the grep then ends with a message.
+   */
+  | { readonly ok: false; readonly reason: string; readonly tooSlow?: boolean };
 
 export interface WorkspaceSource {
   readonly folders: readonly SourceFolder[];

@@ -23,7 +23,9 @@ import type { GrepMatch } from './types';
 import type { Snapshot } from './snapshot';
 import type { SearchOutcome, SearchQuery, SourceSearch } from './source';
 import type { SearchPartition } from './partitions';
-import type { LineJudge } from './lineJudge';
+import { GrepStopped, type LineJudge } from './lineJudge';
+import { backtrackingAdvice } from './regexRisk';
+import { ripgrepLimits } from './ripgrep';
 import { decodeUtf8, splitLines, stripBom } from './lines';
 
 export interface SourceGrepRun {
@@ -129,6 +131,7 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
   // engine's (rg missing, pattern refused) is returned, for the JavaScript grep to answer.
   for (const part of parts) {
     if (part.error !== null) throw part.error;
+    if (part.failed?.tooSlow === true) throw tooSlowError(run.query.pattern);
     if (part.failed !== null) return part.failed;
   }
   const out: GrepMatch[] = [];
@@ -165,4 +168,14 @@ function lastFileReader(snapshot: Snapshot): (rel: string, lineNo: number) => Pr
     });
     return found;
   };
+}
+
+/** The grep's end when rg ran past its time limit (ripgrep.ts: ripgrepLimits). */
+function tooSlowError(pattern: string): GrepStopped {
+  const p = JSON.stringify(pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern);
+  return new GrepStopped(
+    `repo.grep(${p}) was stopped: ripgrep searched for more than ${Number((ripgrepLimits.wallMs / 1000).toFixed(1))} s. ` +
+      'Back-references and look-arounds make it try every split of every line; narrow the search with a glob, or grep for literal text ' +
+      `and check the matched lines in JavaScript. ${backtrackingAdvice(pattern)} The next grep runs normally.`,
+  );
 }

@@ -52,7 +52,7 @@ import type { PatternSpec } from './grepProtocol';
 import { partitionFiles, type SearchPartition } from './partitions';
 import { ripgrepProcessLimit } from './ripgrep';
 import { Slots } from './slots';
-import { forEachSliced, nextTurn } from './yielding';
+import { forEachSliced } from './yielding';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { isTextLanguage, languageBreakdown, languageOf } from './languages';
@@ -650,8 +650,8 @@ const PART_MIN_FILES = 500;
 interface GrepCandidates {
   files: readonly string[];
   index: ReadonlyMap<string, number>;
-  /** The files' sizes, when the snapshot knows them all (kept once known). */
-  sizes(): Promise<Float64Array | null>;
+  /** The files' sizes (0 for one that cannot be sized). */
+  sizes(): Promise<Float64Array>;
   partitions(): Promise<SearchPartition[] | null>;
 }
 
@@ -667,71 +667,36 @@ async function grepCandidateListSliced(
   await forEachSliced(files.length, (i) => index.set(files[i]!, i));
   const folderRoots = new Set(folders.length > 1 ? folders.map((f) => f.name) : []);
   const parts = Math.min(ripgrepProcessLimit() * PARTS_PER_PROCESS, Math.floor(files.length / PART_MIN_FILES));
-  let knownSizesArray: Float64Array | undefined;
-  const sizes = async (): Promise<Float64Array | null> => {
-    if (knownSizesArray !== undefined) return knownSizesArray;
-    let found: Float64Array | null;
-    if (parent === undefined) found = await knownSizes(snapshot, files);
-    else {
+  // Both computed once, on first use, and shared by the greps that use this list.
+  let sizesPromise: Promise<Float64Array> | undefined;
+  const sizes = (): Promise<Float64Array> =>
+    (sizesPromise ??= (async () => {
+      // The listing measured them (a file it could not is asked, a few at a time).
+      if (parent === undefined) return Float64Array.from(await snapshot.sizesOf(files));
       // A selection takes its sizes from the whole list's: no second look-up per file.
       const all = await parent.candidates.sizes();
-      if (all === null) found = null;
-      else {
-        found = new Float64Array(parent.at.length);
-        for (let k = 0; k < parent.at.length; k++) found[k] = all[parent.at[k]!]!;
-      }
-    }
-    if (found !== null) knownSizesArray = found;
-    return found;
-  };
-  let balanced: SearchPartition[] | null | undefined;
-  const partitions = async (): Promise<SearchPartition[] | null> => {
-    if (balanced !== undefined) return balanced;
-    if (files.length < PARTITION_MIN_FILES || parts < 2) return null;
-    const known = await sizes();
-    const result = partitionFiles(files, {
-      parts,
-      minFiles: PARTITION_MIN_FILES,
-      maxArgChars: EXPLICIT_PATHS_CHARS,
-      // A directory with its own .gitignore is walked whole (see partitions.ts); a
-      // folder's root .gitignore is passed to rg separately.
-      keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
-      sizes: known,
-    });
-    // Parts balanced by count are not kept: the next grep may have the sizes.
-    if (known !== null) balanced = result;
-    return result;
-  };
+      const own = new Float64Array(parent.at.length);
+      for (let k = 0; k < parent.at.length; k++) own[k] = all[parent.at[k]!]!;
+      return own;
+    })());
+  let partitionsPromise: Promise<SearchPartition[] | null> | undefined;
+  const partitions = (): Promise<SearchPartition[] | null> =>
+    (partitionsPromise ??= (async () => {
+      if (files.length < PARTITION_MIN_FILES || parts < 2) return null;
+      return partitionFiles(files, {
+        parts,
+        minFiles: PARTITION_MIN_FILES,
+        maxArgChars: EXPLICIT_PATHS_CHARS,
+        // A directory with its own .gitignore is walked whole (see partitions.ts); a
+        // folder's root .gitignore is passed to rg separately.
+        keepWhole: (dir) => !folderRoots.has(dir) && listed.has(`${dir}/.gitignore`),
+        sizes: await sizes(),
+      });
+    })());
   return { files, index, sizes, partitions };
 }
 
-/**
- * The files' sizes when the snapshot already has them all (a run's summary looks at every
- * file first), else null: then the sizes are looked up in the background for the next
- * grep, and this one balances its parts by file count rather than wait for them.
- */
-async function knownSizes(snapshot: Snapshot, files: readonly string[]): Promise<Float64Array | null> {
-  const sizes = new Float64Array(files.length);
-  for (let from = 0; from < files.length; from += SIZES_SLICE) {
-    const to = Math.min(files.length, from + SIZES_SLICE);
-    const slice: Array<Promise<number>> = [];
-    for (let i = from; i < to; i++) slice.push(snapshot.size(files[i]!).catch(() => 0));
-    let known = false;
-    const all = Promise.all(slice).then((values) => {
-      for (let k = 0; k < values.length; k++) sizes[from + k] = values[k]!;
-      known = true;
-    });
-    // Sizes the snapshot holds resolve in this turn's microtasks, before setImmediate runs;
-    // a slice that does not is being looked up (it is, now, for the next grep): stop here.
-    await Promise.race([all, nextTurn()]);
-    if (!known) return null;
-    await nextTurn();
-  }
-  return sizes;
-}
-
-/** Paths per size look-up slice, and per glob-selection job. */
-const SIZES_SLICE = 4096;
+/** Paths per glob-selection job. */
 const SELECT_SLICE = 8192;
 
 /** Grep glob selections a view keeps. */
