@@ -18,6 +18,8 @@ export type WorkerRequest =
    * preview). Stops after `limit` matches.
    */
   | { id: number; kind: 'lines'; spec: PatternSpec; texts: string[]; cut: Uint8Array; limit: number }
+  /** Judge some lines of one file, found in its bytes (grepText.lineAt): the whole of lines a search engine cut. */
+  | { id: number; kind: 'fileLines'; spec: PatternSpec; bytes: Uint8Array; lines: Int32Array }
   /** Judge whole files' bytes (split into lines as lines.ts does). Stops after `limit` matches. */
   | { id: number; kind: 'files'; spec: PatternSpec; files: Uint8Array[]; limit: number }
   /** Which of `paths` a `files`/`grep` glob argument selects (globMatch.compileGlobs). */
@@ -46,6 +48,8 @@ export type WorkerReply =
       texts: string[];
     }
   | { id: number; ok: true; kind: 'select'; mask: Uint8Array; ripgrepGlobs: string[] | null }
+  /** Per requested line: the text its match shows, or null (no match, or no such line). */
+  | { id: number; ok: true; kind: 'fileLines'; texts: Array<string | null> }
   /** `repoError`: a message for the model (a bad glob); else an unexpected failure. */
   | { id: number; ok: false; message: string; repoError: boolean };
 

@@ -72,3 +72,24 @@ export function windowFromPreview(re: RegExp, preview: string): string | null {
   if (m === null || m.index > MATCH_CONTEXT_BEFORE || m.index + m[0].length + PREVIEW_MARGIN > preview.length) return null;
   return `${preview.slice(0, MAX_MATCH_CHARS)}…`;
 }
+
+/**
+ * Line `lineNo` of a file's bytes as lines.ts numbers lines ("\n" ends a line, a "\r"
+ * before it is dropped, a BOM is not part of line 1), found by scanning for newlines on
+ * from `cursor` (which it advances); only that line is decoded. Null past the end.
+ */
+export function lineAt(bytes: Buffer, lineNo: number, cursor: { line: number; offset: number }): string | null {
+  let at = cursor.offset;
+  for (let line = cursor.line; line < lineNo; line++) {
+    const nl = bytes.indexOf(10, at);
+    if (nl < 0) return null;
+    at = nl + 1;
+  }
+  cursor.line = lineNo;
+  cursor.offset = at;
+  if (at >= bytes.length) return null;
+  const nl = bytes.indexOf(10, at);
+  let text = bytes.toString('utf8', at, nl < 0 ? bytes.length : nl);
+  if (lineNo === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
+}

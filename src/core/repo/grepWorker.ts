@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { PatternSpec, WorkerReply, WorkerRequest } from './grepProtocol';
-import { compileRegex, matchLineText, windowFromPreview } from './grepText';
+import { compileRegex, lineAt, matchLineText, windowFromPreview } from './grepText';
 import { decodeUtf8, splitLines } from './lines';
 import { compileGlobs, ripgrepGlobs, type GlobSelection } from './globMatch';
 
@@ -76,6 +76,21 @@ function answer(request: WorkerRequest): WorkerReply {
         }
       }
       return { id: request.id, ok: true, kind: 'files', file: Int32Array.from(file), line: Int32Array.from(line), texts };
+    }
+    case 'fileLines': {
+      const re = regexOf(request.spec);
+      const bytes = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+      const cursor = { line: 1, offset: 0 };
+      const texts: Array<string | null> = [];
+      for (const n of request.lines) {
+        if (n < cursor.line) {
+          cursor.line = 1;
+          cursor.offset = 0;
+        }
+        const line = lineAt(bytes, n, cursor);
+        texts.push(line === null ? null : matchLineText(re, line));
+      }
+      return { id: request.id, ok: true, kind: 'fileLines', texts };
     }
     case 'select': {
       // compileGlobs throws a RepoError the model can act on for a bad glob. A selection

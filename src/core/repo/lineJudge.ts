@@ -40,8 +40,8 @@ export interface JudgeOptions {
   budget: WorkBudget;
   /** The grep's cancellation: the cell ended or the run was stopped. */
   signal?: AbortSignal;
-  /** The whole of a line the search engine cut short, or null when it cannot be had. */
-  fullLine?(path: string, line: number): Promise<string | null>;
+  /** The whole of lines the search engine cut short (of one file), or null when it cannot be had. */
+  wholeLines?(path: string, lines: readonly number[]): Promise<WholeLines | null>;
   /** Called after each batch's matches were added. */
   onProgress?(): void;
 }
@@ -59,6 +59,9 @@ interface PendingFile {
   path: string;
   bytes: Uint8Array;
 }
+
+/** The whole of cut lines: their file's bytes (the worker finds the lines), or the lines (null: no such line). */
+export type WholeLines = { bytes: Uint8Array } | { texts: Array<string | null> };
 
 /** Where a job was slow, for the message. */
 interface Where {
@@ -86,8 +89,8 @@ export class LineJudge {
   /**
    * Adds one line; returns a promise (await it before pushing more) when a batch went out.
    * `skip` (a file's binary sniff; the same function for every line of a file) is called
-   * only when the batch is sent, a few files at a time, so that files are sniffed in
-   * parallel rather than one by one, without a burst of thousands of reads at once.
+   * when the batch is sent, a few files at a time; a caller may have started the sniff
+   * long before and return it.
    */
   pushLine(path: string, line: number, text: string, cut: boolean, skip?: () => Promise<boolean>): Promise<void> | undefined {
     if (this.done) return undefined;
@@ -168,27 +171,35 @@ export class LineJudge {
     const reply = await this.run({ kind: 'lines', spec: this.o.spec, texts, cut, limit: this.o.limit - this.matches.length }, sum(texts), where);
     const found: Array<[index: number, text: string]> = [];
     reply.hits.forEach((i, k) => found.push([i, reply.texts[k] ?? texts[i]!]));
-    if (reply.undecided.length > 0) {
-      // Cut lines whose start did not decide: judge the whole line, read from the file.
-      const whole: string[] = [];
-      const of: number[] = [];
+    if (reply.undecided.length > 0 && this.o.wholeLines !== undefined) {
+      // Cut lines whose start did not decide: judge the whole line, file by file.
+      const byFile = new Map<string, number[]>();
       for (const i of reply.undecided) {
-        const r = batch[i]!;
-        const text = (await this.o.fullLine?.(r.path, r.line).catch(() => null)) ?? null;
-        if (text !== null) {
-          whole.push(text);
-          of.push(i);
+        const list = byFile.get(batch[i]!.path) ?? [];
+        list.push(i);
+        byFile.set(batch[i]!.path, list);
+      }
+      for (const [path, of] of byFile) {
+        const lines = of.map((i) => batch[i]!.line);
+        const whole = await this.o.wholeLines(path, lines).catch(() => null);
+        if (whole === null) continue;
+        let texts: Array<string | null>;
+        if ('bytes' in whole) {
+          const where = (): Where => ({ paths: [path], lines: lines.length, longest: 0, bytes: whole.bytes.length });
+          texts = (await this.run({ kind: 'fileLines', spec: this.o.spec, bytes: whole.bytes, lines: Int32Array.from(lines) }, whole.bytes.length, where)).texts;
+        } else {
+          const known = whole.texts.map((t) => t ?? '');
+          const again = await this.run({ kind: 'lines', spec: this.o.spec, texts: known, cut: new Uint8Array(known.length), limit: known.length }, sum(known), () =>
+            linesWhere(of.map((i, k) => ({ ...batch[i]!, text: known[k]!, cut: false }))),
+          );
+          texts = known.map(() => null);
+          again.hits.forEach((h, k) => (texts[h] = whole.texts[h] === null ? null : (again.texts[k] ?? known[h]!)));
         }
+        texts.forEach((text, k) => {
+          if (text !== null) found.push([of[k]!, text]);
+        });
       }
-      if (whole.length > 0) {
-        const again = await this.run(
-          { kind: 'lines', spec: this.o.spec, texts: whole, cut: new Uint8Array(whole.length), limit: whole.length },
-          sum(whole),
-          () => linesWhere(of.map((i) => ({ ...batch[i]!, text: whole[of.indexOf(i)]! }))),
-        );
-        again.hits.forEach((h, k) => found.push([of[h]!, again.texts[k] ?? whole[h]!]));
-        found.sort((a, b) => a[0] - b[0]);
-      }
+      found.sort((a, b) => a[0] - b[0]);
     }
     for (const [i, text] of found) {
       if (this.matches.length >= this.o.limit) break;
@@ -213,7 +224,7 @@ export class LineJudge {
     this.o.onProgress?.();
   }
 
-  private async run<K extends 'lines' | 'files'>(
+  private async run<K extends 'lines' | 'files' | 'fileLines'>(
     request: Parameters<GrepWorkerPool['run']>[0] & { kind: K },
     size: number,
     where: () => Where,

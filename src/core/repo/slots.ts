@@ -36,6 +36,16 @@ export class Slots {
     this.waiting.shift()?.();
   }
 
+  /** Runs `task` holding a slot (never cancelled). */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    await this.acquire(undefined);
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+
   /** Slots held and callers waiting, for tests and diagnostics. */
   get state(): { active: number; waiting: number } {
     return { active: this.active, waiting: this.waiting.length };

@@ -23,10 +23,14 @@ import type { GrepMatch } from './types';
 import type { Snapshot } from './snapshot';
 import type { SearchOutcome, SearchQuery, SourceSearch } from './source';
 import type { SearchPartition } from './partitions';
-import { GrepStopped, type LineJudge } from './lineJudge';
+import { GrepStopped, type LineJudge, type WholeLines } from './lineJudge';
 import { backtrackingAdvice } from './regexRisk';
 import { ripgrepLimits } from './ripgrep';
-import { decodeUtf8, splitLines, stripBom } from './lines';
+import { stripBom } from './lines';
+import { Slots } from './slots';
+
+/** Binary sniffs (an 8 KiB read each) running at once, over every grep of the process. */
+const sniffs = new Slots(32);
 
 export interface SourceGrepRun {
   search: SourceSearch;
@@ -41,7 +45,7 @@ export interface SourceGrepRun {
   partitions: readonly SearchPartition[] | null;
   maxResults: number;
   /** A judge for one part, with the given re-reader of cut lines. */
-  judge(fullLine: (path: string, line: number) => Promise<string | null>, onProgress: () => void): LineJudge;
+  judge(wholeLines: (path: string, lines: readonly number[]) => Promise<WholeLines | null>, onProgress: () => void): LineJudge;
   /** The grep's cancellation. */
   signal?: AbortSignal;
 }
@@ -88,7 +92,7 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
   };
 
   const searchPart = async (part: Part): Promise<void> => {
-    const judge = run.judge(lastFileReader(run.snapshot), cutOff);
+    const judge = run.judge(wholeLines(run.snapshot), cutOff);
     part.judge = judge;
     let lastPath: string | null = null;
     let lastBinary: () => Promise<boolean> = () => Promise.resolve(false);
@@ -99,10 +103,11 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
         if (i === undefined || i < part.lo || i >= part.hi) return true;
         if (record.path !== lastPath) {
           lastPath = record.path;
-          // Sniffed for binary content while the batch fills; a file that vanished or
-          // changed under us counts as binary: its lines are skipped.
-          const path = record.path;
-          lastBinary = () => run.snapshot.isBinary(path).catch(() => true);
+          // Sniffed for binary content at once, while rg goes on (a few files at a time,
+          // over all greps); a file that vanished or changed under us counts as binary:
+          // its lines are skipped.
+          const sniff = sniffs.run(() => run.snapshot.isBinary(record.path).catch(() => true));
+          lastBinary = () => sniff;
         }
         const text = record.line === 1 ? stripBom(record.text) : record.text;
         const sent = judge.pushLine(record.path, record.line, text, record.cut, lastBinary);
@@ -145,28 +150,22 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
 }
 
 /**
- * The whole of a line the engine cut short, from the file read once (or streamed to it,
- * when too big to hold). Records come file after file, so only the last file read is kept.
+ * The whole of the lines the engine cut short, for the judge: the file's bytes (the worker
+ * finds the lines in them: a minified bundle of megabytes is neither decoded nor split on
+ * this thread), or, for a file too big to hold, the lines themselves, streamed to.
  */
-function lastFileReader(snapshot: Snapshot): (rel: string, lineNo: number) => Promise<string | null> {
-  let cachedPath: string | null = null;
-  let cachedLines: Promise<string[] | null> = Promise.resolve(null);
-  return async (rel, lineNo) => {
-    if (rel !== cachedPath) {
-      cachedPath = rel;
-      cachedLines = snapshot.bytes(rel).then(
-        (b) => (b === null ? null : splitLines(decodeUtf8(b))),
-        () => null,
-      );
-    }
-    const all = await cachedLines;
-    if (all !== null) return all[lineNo - 1] ?? null;
-    let found: string | null = null;
+function wholeLines(snapshot: Snapshot): (rel: string, lines: readonly number[]) => Promise<WholeLines | null> {
+  return async (rel, lines) => {
+    const bytes = await snapshot.bytes(rel).catch(() => null);
+    if (bytes !== null) return { bytes };
+    const wanted = new Set(lines);
+    const last = Math.max(...lines);
+    const found = new Map<number, string>();
     await snapshot.scan(rel, (line, n) => {
-      if (n === lineNo) found = line;
-      return n < lineNo;
+      if (wanted.has(n)) found.set(n, line);
+      return n < last;
     });
-    return found;
+    return { texts: lines.map((n) => found.get(n) ?? null) };
   };
 }
 

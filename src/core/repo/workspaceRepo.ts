@@ -46,7 +46,7 @@ import { invalidPatternMessage, refuseRiskyPattern } from './grepText';
 import { countLines, decodeUtf8, stripBom } from './lines';
 import { jsGrep } from './jsGrep';
 import { sourceGrep } from './sourceGrep';
-import { GrepCancelled, LineJudge, cancelledError, stoppedError } from './lineJudge';
+import { GrepCancelled, LineJudge, cancelledError, stoppedError, type WholeLines } from './lineJudge';
 import { GrepWorkerPool, WorkCancelled, WorkerJobError, WorkerOverrun, sharedGrepWorkers, workBudget, type WorkBudget } from './grepWorkerPool';
 import type { PatternSpec } from './grepProtocol';
 import { partitionFiles, type SearchPartition } from './partitions';
@@ -285,8 +285,8 @@ export class WorkspaceRepo implements Repo {
 
     let matches: GrepMatch[] | null = null;
     const search = this.source.search;
-    const newJudge = (fullLine?: (path: string, line: number) => Promise<string | null>, onProgress?: () => void): LineJudge =>
-      new LineJudge({ pool, spec, limit: maxResults, budget, signal, fullLine, onProgress });
+    const newJudge = (wholeLines?: (path: string, lines: readonly number[]) => Promise<WholeLines | null>, onProgress?: () => void): LineJudge =>
+      new LineJudge({ pool, spec, limit: maxResults, budget, signal, wholeLines, onProgress });
     try {
       if (search !== undefined && files.length > 0) {
         const narrow = this.scope !== null || options.glob !== undefined;
