@@ -11,9 +11,10 @@ import type { ReadRecord, Repo } from '../repo/types';
 import { CORE_SANDBOX_API, type HostFunction, type SandboxApi } from '../sandbox/api';
 import { Sandbox, type ResetReason } from '../sandbox/sandbox';
 import type { Clock } from '../util/clock';
+import { withDefaults } from '../util/withDefaults';
 import { citationsFromReadLog } from './citations';
 import type { RlmEventListener } from './events';
-import { stopNote, type LimitName, type Limits, type ModelPrice, type UsageTotals } from './limits';
+import { DEFAULT_LIMITS, memoryPlanFor, stopNote, type LimitName, type Limits, type ModelPrice, type UsageTotals } from './limits';
 import * as prompts from './prompts';
 import type { Citation } from './citations';
 import { startRun, type ModelRef, type SandboxSettings } from './runContext';
@@ -98,7 +99,10 @@ export class RlmSession {
 
   constructor(private readonly options: RlmSessionOptions) {
     this.api = CORE_SANDBOX_API.with(options.hostFunctions ?? []);
-    this.sandbox = new Sandbox({ repoName: 'workspace', api: this.api, ...options.sandbox });
+    // The root REPL's share of the run's memory bound (throws, saying what to change, when the
+    // bound cannot hold the sandboxes the limits allow).
+    const memory = memoryPlanFor(withDefaults(DEFAULT_LIMITS, options.limits ?? {}));
+    this.sandbox = new Sandbox({ repoName: 'workspace', api: this.api, ...memory.root, ...options.sandbox });
   }
 
   /** Questions asked so far, with their answers. */
