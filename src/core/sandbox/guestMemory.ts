@@ -16,10 +16,10 @@
  *
  * Accounting: each allocation reserves its size against an estimate of what is live. When
  * the estimate would pass the budget, it is replaced by the true figure
- * (process.memoryUsage().arrayBuffers, which counts this process only, plus allocations still
- * in progress); if that is over too, dead young buffers are collected by allocating a
- * young generation's worth of garbage, and measured again; only then is the allocation
- * refused with a RangeError the model can act on. Arguments are converted to primitives
+ * (process.memoryUsage().arrayBuffers, which counts this process only, plus live resizable
+ * buffers, plus allocations still in progress); if that is over too, a full collection
+ * frees dead buffers and it is measured again; only then is the allocation refused with a
+ * RangeError the model can act on. Arguments are converted to primitives
  * once, here, and the primitives passed on, so a valueOf that answers differently the
  * second time cannot change the size after it was checked.
  */
@@ -37,14 +37,45 @@ let nudgeObjects = 0;
 export let sink: unknown;
 
 const memoryUsage = process.memoryUsage.bind(process);
-const live = (): number => Math.max(0, memoryUsage().arrayBuffers - baseline);
+// The sandbox process runs with --expose-gc, for this module: a refusal must not come while
+// dead buffers wait for a collection (V8 frees their memory lazily, and sweeps it on another
+// thread after a scavenge). The global is the start compartment's, which the guest's
+// compartment does not share; it is cleared anyway (V8 makes it non-configurable).
+const forceGc = (globalThis as { gc?: (options: object) => void }).gc;
+(globalThis as { gc?: unknown }).gc = undefined;
+/**
+ * Resizable buffers, which process.memoryUsage() does not count (V8 reserves their memory
+ * itself, outside the allocator it reports): each counts at its maxByteLength while alive.
+ */
+const resizables: Array<{ ref: WeakRef<object>; bytes: number }> = [];
+
+function resizableBytes(): number {
+  let kept = 0;
+  let bytes = 0;
+  for (const entry of resizables) {
+    if (entry.ref.deref() === undefined) continue;
+    resizables[kept++] = entry;
+    bytes += entry.bytes;
+  }
+  resizables.length = kept;
+  return bytes;
+}
+
+/** A resizable buffer reserves at least a page, whatever its maxByteLength. */
+const PAGE = 4096;
+
+function trackResizable(buffer: object, maxByteLength: number): void {
+  resizables.push({ ref: new WeakRef(buffer), bytes: Math.max(PAGE, maxByteLength) });
+}
+
+const live = (): number => Math.max(0, memoryUsage().arrayBuffers - baseline) + resizableBytes();
 
 /** Sets the budget; called once the host has said it, before any guest code runs. */
 export function configureGuestMemory(options: { budgetBytes: number; semiSpaceBytes: number }): void {
   budget = options.budgetBytes;
   baseline = memoryUsage().arrayBuffers;
   estimate = 0;
-  // Small arrays of about 64 bytes each, twice the semi-space: at least one scavenge.
+  // Without gc: small arrays of about 64 bytes each, twice the semi-space, at least one scavenge.
   nudgeObjects = Math.ceil((2 * options.semiSpaceBytes) / 64);
 }
 
@@ -64,7 +95,13 @@ function refusal(bytes: number, inUse: number): RangeError {
   );
 }
 
-function collectYoung(): void {
+function collect(): void {
+  if (forceGc) {
+    forceGc({ type: 'major', execution: 'sync' });
+    return;
+  }
+  // Without gc (a host that did not pass --expose-gc): a young generation's worth of
+  // garbage forces a scavenge, which frees most dead buffers, if not always at once.
   for (let i = 0; i < nudgeObjects; i++) sink = [i, i, i, i];
   sink = undefined;
 }
@@ -75,7 +112,7 @@ function reserve(bytes: number): void {
   if (estimate + bytes > budget) {
     estimate = live() + pending;
     if (estimate + bytes > budget) {
-      collectYoung();
+      collect();
       estimate = live() + pending;
     }
     if (estimate + bytes > budget) throw refusal(bytes, estimate);
@@ -144,12 +181,19 @@ function installConstructor(name: string, Original: Function, wrapper: Function,
   (globalThis as Record<string, unknown>)[name] = wrapper;
 }
 
-function wrapMethod(target: Record<string, unknown>, key: string, size: (self: unknown, args: unknown[]) => number): void {
+function wrapMethod(
+  target: Record<string, unknown>,
+  key: string,
+  size: (self: unknown, args: unknown[]) => number,
+  after?: (result: unknown) => void,
+): void {
   const original = target[key];
   if (typeof original !== 'function') return;
   const wrapped = {
     [key](this: unknown, ...args: unknown[]) {
-      return guarded(size(this, args), () => apply(original, this, args));
+      const result = guarded(size(this, args), () => apply(original, this, args));
+      after?.(result);
+      return result;
     },
   }[key]!;
   defineProperty(wrapped, 'length', { value: original.length, configurable: true });
@@ -166,7 +210,9 @@ function installArrayBuffer(): void {
       if (m !== undefined) max = +(m as number);
     }
     const bytes = Math.max(count(n), max === undefined ? 0 : count(max));
-    return guarded(bytes, () => construct(OriginalArrayBuffer, max === undefined ? [n] : [n, { maxByteLength: max }], new.target));
+    const buffer = guarded(bytes, () => construct(OriginalArrayBuffer, max === undefined ? [n] : [n, { maxByteLength: max }], new.target)) as object;
+    if (max !== undefined) trackResizable(buffer, bytes);
+    return buffer;
   };
   installConstructor('ArrayBuffer', OriginalArrayBuffer, ArrayBufferWrapper, 1);
 
@@ -178,7 +224,9 @@ function installArrayBuffer(): void {
   };
   wrapMethod(arrayBufferProto, 'slice', (self) => apply(bufferByteLength, self, []) as number);
   // transfer() keeps a resizable buffer resizable (with its maxByteLength); the other does not.
-  wrapMethod(arrayBufferProto, 'transfer', newBufferSize);
+  wrapMethod(arrayBufferProto, 'transfer', newBufferSize, (result) => {
+    if (bufferResizable && apply(bufferResizable, result, []) === true) trackResizable(result as object, apply(bufferMaxByteLength!, result, []) as number);
+  });
   wrapMethod(arrayBufferProto, 'transferToFixedLength', (self, args) =>
     args[0] === undefined ? (apply(bufferByteLength, self, []) as number) : count(+(args[0] as number)),
   );

@@ -17,6 +17,8 @@ export interface WorkerInit {
   /** Names a cell may not redeclare (the API's globals). */
   reservedGlobals: string[];
   maxOutputChars: number;
+  /** Longest cell, and longest code a cell may compile at run time, in characters. */
+  maxCellChars: number;
   /** Longest answer.content, in characters. */
   maxAnswerChars: number;
   maxCallBytes: number;

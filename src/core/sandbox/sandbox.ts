@@ -17,6 +17,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import * as path from 'node:path';
 import { CORE_SANDBOX_API, type SandboxApi } from './api';
 import { LineReader } from './channel';
@@ -197,6 +198,7 @@ export class Sandbox {
       hostFunctions: this.api.hostFunctions.map((f) => ({ name: f.name, params: [...f.params] })),
       reservedGlobals: [...this.api.reservedGlobals],
       maxOutputChars: o.maxOutputChars,
+      maxCellChars: o.maxCellChars,
       maxAnswerChars: MAX_ANSWER_CHARS,
       maxCallBytes: o.maxCallBytes,
       maxCellBytes: o.maxCellBytes,
@@ -205,13 +207,31 @@ export class Sandbox {
       semiSpaceBytes: o.semiSpaceMb * MiB,
     };
     // Never the host's flags (loaders, inspectors) or environment: only the limits. Under
-    // Electron (the editor), its binary runs as plain Node only when told so.
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${o.heapMb}`, `--max-semi-space-size=${o.semiSpaceMb}`, '--no-expose-wasm', workerPath],
-      { stdio: ['pipe', 'pipe', 'pipe'], env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}, windowsHide: true },
-    );
+    // Electron (the editor), its binary runs as plain Node only when told so. gc, with array
+    // buffers swept as part of it, is for guestMemory.ts: a typed-array allocation is refused
+    // only after the dead ones are really freed.
+    const args = [
+      `--max-old-space-size=${o.heapMb}`,
+      `--max-semi-space-size=${o.semiSpaceMb}`,
+      '--no-expose-wasm',
+      '--expose-gc',
+      '--no-concurrent-array-buffer-sweeping',
+      workerPath,
+    ];
+    const [command, commandArgs] = withDataLimit(process.execPath, args, dataLimitMb(o));
+    const child = spawn(command, commandArgs, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {},
+      windowsHide: true,
+    });
     trackChild(child);
+    // Below the host's priority: a guest spinning in its loop must not take CPU from the
+    // editor on a busy machine.
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, 10);
+    } catch {
+      // not permitted here; the sandbox runs at the host's priority
+    }
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
@@ -525,6 +545,28 @@ export class Sandbox {
   }
 }
 
+/**
+ * What the sandbox process may map for data, in MiB: its heap, young generation and typed
+ * arrays, and room for what an idle Node process maps (about 64 MiB) and the memory V8 and
+ * Node allocate outside the heap (the parser's, JSON.parse's, regular expressions').
+ */
+export function dataLimitMb(o: { heapMb: number; semiSpaceMb: number; arrayBufferMb: number }): number {
+  return o.heapMb + 3 * o.semiSpaceMb + o.arrayBufferMb + 128;
+}
+
+/**
+ * On Linux, the command that starts `command` under an operating-system limit on its data
+ * (RLIMIT_DATA, through the shell's ulimit): every allocation outside V8's heap limit, the
+ * parser's or JSON.parse's, then fails inside the sandbox instead of growing the machine's
+ * memory. Elsewhere, or without /bin/sh, the command as it is.
+ */
+function withDataLimit(command: string, args: string[], limitMb: number): [string, string[]] {
+  if (process.platform !== 'linux' || !existsSync('/bin/sh')) return [command, args];
+  // The numbers and paths travel as positional parameters, never inside the script.
+  // PWD is unset again: the shell sets it, and the sandbox gets an empty environment.
+  return ['/bin/sh', ['-c', 'ulimit -d "$1" 2>/dev/null; shift; unset PWD; exec "$@"', 'rlm-sandbox', String(limitMb * 1024), command, ...args]];
+}
+
 /** The positional arguments of a call from the (untrusted) sandbox, with its undefined ones restored; null when malformed. */
 function readArgs(m: Extract<WorkerToHost, { type: 'rpc' }>): unknown[] | null {
   if (!Array.isArray(m.args) || !Array.isArray(m.undefinedAt)) return null;
@@ -538,7 +580,7 @@ function readArgs(m: Extract<WorkerToHost, { type: 'rpc' }>): unknown[] | null {
 
 /** V8's fatal out-of-memory and allocation-size errors: the process died of its memory limits. */
 function exitedOutOfMemory(exit: Exit): boolean {
-  return /heap out of memory|Allocation failed|invalid size error|invalid table size|invalid array length/i.test(exit.stderr);
+  return /heap out of memory|Allocation failed|invalid size error|invalid table size|invalid array length|bad_alloc|out of memory/i.test(exit.stderr);
 }
 
 /** The line of a failed start-up's stderr that says what went wrong ("Error: Cannot find module ..."). */

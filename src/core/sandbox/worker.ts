@@ -288,10 +288,43 @@ function buildCompartment(): void {
   for (const [name, value] of Object.entries(buildEndowments())) {
     Object.defineProperty(guestGlobal, name, { value, writable: false, enumerable: true, configurable: false });
   }
+  limitCompilers();
   // `answer` is a fresh object each cell, reached through a getter the guest cannot replace.
   // The getter is reachable through the property descriptor, so it is hardened like every endowment.
   Object.defineProperty(guestGlobal, 'answer', { get: harden(() => answer), enumerable: true, configurable: false });
   baselineGlobals = new Set(Reflect.ownKeys(guestGlobal));
+}
+
+/**
+ * Compiling code costs memory outside V8's heap limit, many times the source (a 20 MB array
+ * literal took 340 MB of the parser's own memory). Code a cell builds at run time
+ * (Function, indirect eval) is held to the size of a cell; nested Compartments, which
+ * would bring evaluators of their own, are not offered: model code has no use for them.
+ */
+function limitCompilers(): void {
+  const max = init.maxCellChars;
+  const tooLong = (what: string, chars: number) =>
+    new RangeError(`${what} was given ${withThousands(chars)} characters of code, more than the ${withThousands(max)} a cell may have. Write the code in the cell instead.`);
+  const OriginalFunction = guestGlobal.Function as (...args: string[]) => unknown;
+  const originalEval = guestGlobal.eval as (source: unknown) => unknown;
+  const Function = function Function(this: unknown, ...args: unknown[]) {
+    // Converted once, here: a toString that answers differently the second time cannot change the size checked.
+    const sources = args.map((a) => `${a as string}`);
+    const chars = sources.reduce((n, t) => n + t.length, 0);
+    if (chars > max) throw tooLong('Function', chars);
+    return Reflect.apply(OriginalFunction, this, sources);
+  };
+  Object.defineProperty(Function, 'prototype', { value: (OriginalFunction as { prototype: unknown }).prototype });
+  const evaluate = {
+    eval(source: unknown) {
+      if (typeof source === 'string' && source.length > max) throw tooLong('eval', source.length);
+      return originalEval(source);
+    },
+  }.eval;
+  for (const [name, value] of [['Function', Function], ['eval', evaluate]] as const) {
+    Object.defineProperty(guestGlobal, name, { value: harden(value), writable: false, enumerable: false, configurable: false });
+  }
+  delete guestGlobal.Compartment;
 }
 
 // ---- what earlier cells left behind ---------------------------------------------------------
