@@ -1,6 +1,7 @@
-// Builds the three entry points into dist/: the VS Code extension bundle, the `rlm` CLI
-// and the sandbox worker. Each is a self-contained CommonJS bundle for Node 20; only
-// `vscode` (provided by the editor) stays external, and `typescript` for the CLI.
+// Builds the entry points into dist/: the VS Code extension bundle, the `rlm` CLI, the
+// sandbox process and the host's sandbox launcher thread. Each is a self-contained CommonJS
+// bundle for Node 20; only `vscode` (provided by the editor) stays external, and
+// `typescript` for the CLI.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -13,6 +14,8 @@ const entries = [
   // Bundling it would add ~10 MB to the CLI for a path most runs never take.
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node', external: ['typescript'] },
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
+  // The host's thread that starts sandbox processes and reads their pipes (no guest code).
+  { in: 'src/core/sandbox/launcher.ts', out: 'sandbox-launcher' },
   { in: 'src/vscode/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 

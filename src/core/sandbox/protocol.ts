@@ -63,5 +63,5 @@ export interface GuestVariable {
   summary: string;
 }
 
-/** Bytes an `rpc` line may take beyond its arguments: type, ids, name and the undefined list. */
-export const RPC_ENVELOPE_BYTES = 4_096;
+/** Bytes an `rpc` line may take beyond its arguments: type, ids, an API name and the undefined list (about 100 in practice). */
+export const RPC_ENVELOPE_BYTES = 512;

@@ -14,14 +14,11 @@
  * Host calls of one cell run at most `maxCallsInFlight` at a time; the rest wait here, in
  * order, and are dropped unanswered when the cell ends.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import * as path from 'node:path';
 import { CORE_SANDBOX_API, type SandboxApi } from './api';
-import { LineReader } from './channel';
 import { DEFAULT_MEMORY_PLAN, MiB } from './memory';
+import { resolveBundle, startProcess, type ProcessExit, type SandboxProcess } from './processes';
 import { RPC_ENVELOPE_BYTES, type AnswerState, type GuestVariable, type HostToWorker, type WorkerInit, type WorkerToHost } from './protocol';
 import { scrubHostPaths } from '../util/hostPaths';
 import { withDefaults } from '../util/withDefaults';
@@ -91,24 +88,11 @@ const MAX_ERROR_CHARS = 4_000;
 
 /** Finds dist/sandbox-worker.js whether we run from the bundle (dist/) or from source. */
 export function resolveWorkerPath(): string {
-  const candidates = [path.join(__dirname, 'sandbox-worker.js')];
-  for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
-    candidates.push(path.join(dir, 'dist', 'sandbox-worker.js'));
-  }
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error('The sandbox worker bundle (dist/sandbox-worker.js) is missing. Run `npm run build` first.');
-  return found;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The end of what the process wrote to stderr (V8's fatal errors go there). */
-  stderr: string;
+  return resolveBundle('sandbox-worker.js');
 }
 
 interface LiveWorker {
-  child: ChildProcessWithoutNullStreams;
+  proc: SandboxProcess;
   /** Every message the sandbox sends, in order; set by whoever is listening. */
   listeners: Set<(message: WorkerToHost, bytes: number) => void>;
   /** Set when the sandbox broke the protocol (a line too long or not JSON). */
@@ -116,24 +100,8 @@ interface LiveWorker {
   onBroken: Set<() => void>;
   send(message: HostToWorker): void;
   /** Resolves when the process exits, for whatever reason. */
-  exited: Promise<Exit>;
+  exited: Promise<ProcessExit>;
 }
-
-/** Sandbox processes alive now, ended with the host so that none outlives it. */
-const liveChildren = new Set<ChildProcessWithoutNullStreams>();
-let exitHookInstalled = false;
-
-function trackChild(child: ChildProcessWithoutNullStreams): void {
-  liveChildren.add(child);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-}
-
-const STDERR_TAIL_CHARS = 8_192;
 
 export class Sandbox {
   private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api' | 'handleCall'>> & { workerPath: string | null; handleCall?: HostCallHandler };
@@ -163,7 +131,8 @@ export class Sandbox {
   /** The process id of the live sandbox, if one is running (for tests that watch its memory). */
   async pid(): Promise<number | null> {
     const live = await this.live?.catch(() => null);
-    return live?.child.pid ?? null;
+    const pid = live ? await live.proc.pid : -1;
+    return pid > 0 ? pid : null;
   }
 
   /** Starts the sandbox process now, so that the first cell does not pay for it. */
@@ -180,7 +149,7 @@ export class Sandbox {
   /** The longest line the host reads from the sandbox: one call's arguments, or a cell's result. */
   private maxLineBytes(): number {
     // A result holds output, error and answer; UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const done = 3 * (this.options.maxOutputChars + MAX_ANSWER_CHARS + 2 * MAX_ERROR_CHARS + 1_000) + RPC_ENVELOPE_BYTES;
+    const done = 3 * (this.options.maxOutputChars + MAX_ANSWER_CHARS + 2 * MAX_ERROR_CHARS + 1_000);
     return Math.max(this.options.maxCallBytes + RPC_ENVELOPE_BYTES, done);
   }
 
@@ -219,72 +188,47 @@ export class Sandbox {
       workerPath,
     ];
     const [command, commandArgs] = withDataLimit(process.execPath, args, dataLimitMb(o));
-    const child = spawn(command, commandArgs, {
-      stdio: ['pipe', 'pipe', 'pipe'],
+    // Started by the launcher thread: spawn() waits for the new process to exec, which must
+    // not be the host's event loop waiting. Below the host's priority (nice 10).
+    const proc = startProcess({
+      command,
+      args: commandArgs,
       env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {},
-      windowsHide: true,
-    });
-    trackChild(child);
-    // Below the host's priority: a guest spinning in its loop must not take CPU from the
-    // editor on a busy machine.
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, 10);
-    } catch {
-      // not permitted here; the sandbox runs at the host's priority
-    }
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
-    });
-    let spawnError: Error | null = null;
-    child.on('error', (error) => {
-      spawnError = error;
-    });
-    // A sandbox that died mid-write must not take the host with it.
-    child.stdin.on('error', () => {});
-    const exited = new Promise<Exit>((resolve) => {
-      child.once('close', (code, signal) => {
-        liveChildren.delete(child);
-        resolve({ code, signal, stderr: spawnError ? `${spawnError.message}\n${stderr}` : stderr });
-      });
+      maxLineBytes: this.maxLineBytes(),
+      niceness: 10,
     });
     const live: LiveWorker = {
-      child,
+      proc,
       listeners: new Set(),
       broken: null,
       onBroken: new Set(),
-      send: (message) => {
-        if (child.stdin.writable) child.stdin.write(JSON.stringify(message) + '\n');
-      },
-      exited,
+      send: (message) => proc.write(JSON.stringify(message) + '\n'),
+      exited: proc.exited,
     };
     const breakWith = (why: string) => {
       if (live.broken !== null) return;
       live.broken = why;
-      child.kill('SIGKILL');
+      proc.kill();
       for (const f of live.onBroken) f();
     };
-    const reader = new LineReader(
-      this.maxLineBytes(),
-      (line) => {
-        let message: WorkerToHost;
-        try {
-          message = JSON.parse(line) as WorkerToHost;
-        } catch {
-          return breakWith('a message that is not JSON');
-        }
-        if (message === null || typeof message !== 'object') return breakWith('a message that is not an object');
-        const bytes = Buffer.byteLength(line, 'utf8');
-        for (const f of [...live.listeners]) f(message, bytes);
-      },
-      (error) => breakWith(error.message),
-    );
-    child.stdout.on('data', (chunk: Buffer) => reader.push(chunk));
+    proc.onBroken = breakWith;
+    proc.onLine = (line) => {
+      let message: WorkerToHost;
+      try {
+        message = JSON.parse(line) as WorkerToHost;
+      } catch {
+        return breakWith('a message that is not JSON');
+      }
+      if (message === null || typeof message !== 'object') return breakWith('a message that is not an object');
+      const bytes = Buffer.byteLength(line, 'utf8');
+      for (const f of [...live.listeners]) f(message, bytes);
+    };
+    const exited = proc.exited;
 
     return new Promise<LiveWorker>((resolve, reject) => {
       let started = false;
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        proc.kill();
         reject(new Error(`The sandbox process did not start within ${o.startTimeoutMs / 1000} s.`));
       }, o.startTimeoutMs);
       const onReady = (message: WorkerToHost) => {
@@ -300,7 +244,7 @@ export class Sandbox {
         if (started) return;
         // Start-up errors name files by absolute path (the bundle, Node's own modules).
         const detail = startupDetail(exit.stderr);
-        reject(new Error(scrubHostPaths(`The sandbox process failed to start (exit code ${exit.code ?? exit.signal}${detail ? `: ${detail}` : ''}).`)));
+        reject(new Error(scrubHostPaths(`The sandbox process failed to start (exit code ${exit.code ?? exit.signal ?? 'unknown'}${detail ? `: ${detail}` : ''}).`)));
       });
       live.send({ type: 'init', ...init });
     });
@@ -313,7 +257,7 @@ export class Sandbox {
     if (old) {
       const live = await old.catch(() => null);
       if (live) {
-        live.child.kill('SIGKILL');
+        live.proc.kill();
         await live.exited;
       }
     }
@@ -414,8 +358,8 @@ export class Sandbox {
       const onRpc = (message: Extract<WorkerToHost, { type: 'rpc' }>, bytes: number) => {
         // The sandbox enforces these itself; a message past them means it is not the code we started.
         callsSeen++;
-        bytesSeen += Math.max(0, bytes - RPC_ENVELOPE_BYTES);
-        if (bytes > o.maxCallBytes + RPC_ENVELOPE_BYTES || bytesSeen > o.maxCellBytes || callsSeen > o.maxCallsPerCell) {
+        bytesSeen += bytes;
+        if (bytes > o.maxCallBytes + RPC_ENVELOPE_BYTES || bytesSeen > o.maxCellBytes + callsSeen * RPC_ENVELOPE_BYTES || callsSeen > o.maxCallsPerCell) {
           return stop('crashed', `The sandbox went past its limits for host calls. ${STATE_LOST}`);
         }
         const args = readArgs(message);
@@ -539,7 +483,7 @@ export class Sandbox {
     const live = await this.live?.catch(() => null);
     this.live = null;
     if (live) {
-      live.child.kill('SIGKILL');
+      live.proc.kill();
       await live.exited;
     }
   }
@@ -579,14 +523,14 @@ function readArgs(m: Extract<WorkerToHost, { type: 'rpc' }>): unknown[] | null {
 }
 
 /** V8's fatal out-of-memory and allocation-size errors: the process died of its memory limits. */
-function exitedOutOfMemory(exit: Exit): boolean {
+function exitedOutOfMemory(exit: ProcessExit): boolean {
   return /heap out of memory|Allocation failed|invalid size error|invalid table size|invalid array length|bad_alloc|out of memory/i.test(exit.stderr);
 }
 
 /** The line of a failed start-up's stderr that says what went wrong ("Error: Cannot find module ..."). */
 function startupDetail(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (lines.find((l) => /^([A-Z]\w*Error\b|FATAL ERROR|Fatal)/.test(l)) ?? lines[0] ?? '').slice(0, 300);
+  return (lines.find((l) => /^(\w*Error\b|FATAL ERROR|Fatal)/.test(l)) ?? lines[0] ?? '').slice(0, 300);
 }
 
 /** Checks the (untrusted) sandbox's list of variables; keeps only well-formed, short entries. */
