@@ -41,15 +41,22 @@ const memoryUsage = process.memoryUsage.bind(process);
 // dead buffers wait for a collection (V8 frees their memory lazily, and sweeps it on another
 // thread after a scavenge). The global is the start compartment's, which the guest's
 // compartment does not share; it is cleared anyway (V8 makes it non-configurable).
-const forceGc = (globalThis as { gc?: (options: object) => void }).gc;
+const forceGc = (globalThis as { gc?: () => void }).gc;
 (globalThis as { gc?: unknown }).gc = undefined;
 /**
  * Resizable buffers, which process.memoryUsage() does not count (V8 reserves their memory
  * itself, outside the allocator it reports): each counts at its maxByteLength while alive.
  */
 const resizables: Array<{ ref: WeakRef<object>; bytes: number }> = [];
+/** What the resizable buffers not yet seen collected reserve. */
+let resizableBytes = 0;
 
-function resizableBytes(): number {
+/**
+ * Drops the resizable buffers that were collected. Only right after a collection: deref()
+ * keeps its target alive until the current job ends, so a sweep before the collection would
+ * keep every dead buffer of this cell alive through it.
+ */
+function sweepResizables(): void {
   let kept = 0;
   let bytes = 0;
   for (const entry of resizables) {
@@ -58,17 +65,19 @@ function resizableBytes(): number {
     bytes += entry.bytes;
   }
   resizables.length = kept;
-  return bytes;
+  resizableBytes = bytes;
 }
 
 /** A resizable buffer reserves at least a page, whatever its maxByteLength. */
 const PAGE = 4096;
 
 function trackResizable(buffer: object, maxByteLength: number): void {
-  resizables.push({ ref: new WeakRef(buffer), bytes: Math.max(PAGE, maxByteLength) });
+  const bytes = Math.max(PAGE, maxByteLength);
+  resizables.push({ ref: new WeakRef(buffer), bytes });
+  resizableBytes += bytes;
 }
 
-const live = (): number => Math.max(0, memoryUsage().arrayBuffers - baseline) + resizableBytes();
+const live = (): number => Math.max(0, memoryUsage().arrayBuffers - baseline) + resizableBytes;
 
 /** Sets the budget; called once the host has said it, before any guest code runs. */
 export function configureGuestMemory(options: { budgetBytes: number; semiSpaceBytes: number }): void {
@@ -96,14 +105,16 @@ function refusal(bytes: number, inUse: number): RangeError {
 }
 
 function collect(): void {
-  if (forceGc) {
-    forceGc({ type: 'major', execution: 'sync' });
-    return;
+  // gc() without options: V8's full collection, which also clears weak references (the
+  // resizable buffers' WeakRefs); gc({ type: 'major' }) was seen to leave them set.
+  if (forceGc) forceGc();
+  else {
+    // Without gc (a host that did not pass --expose-gc): a young generation's worth of
+    // garbage forces a scavenge, which frees most dead buffers, if not always at once.
+    for (let i = 0; i < nudgeObjects; i++) sink = [i, i, i, i];
+    sink = undefined;
   }
-  // Without gc (a host that did not pass --expose-gc): a young generation's worth of
-  // garbage forces a scavenge, which frees most dead buffers, if not always at once.
-  for (let i = 0; i < nudgeObjects; i++) sink = [i, i, i, i];
-  sink = undefined;
+  sweepResizables();
 }
 
 function reserve(bytes: number): void {

@@ -142,8 +142,10 @@ class Walker {
     const proto = getPrototypeOf(v);
     this.path.add(v);
     try {
-      if (isArray(v) && proto === arrayPrototype) this.array(v as unknown[], where, depth);
-      else if (proto === objectPrototype || proto === null) this.plainObject(v, where, depth);
+      if (isArray(v)) {
+        if (proto !== arrayPrototype) throw refuse(where, describeObject(v, proto), hintFor(v));
+        this.array(v as unknown[], where, depth);
+      } else if (proto === objectPrototype || proto === null) this.plainObject(v, where, depth);
       else throw refuse(where, describeObject(v, proto), hintFor(v));
     } finally {
       this.path.delete(v);
