@@ -200,6 +200,10 @@ export function replyTooLong(chars: number, max: number, maxCellChars: number): 
   );
 }
 
+export function tooManyCells(count: number, max: number): string {
+  return `Your reply had ${n(count)} code blocks; only the first ${max} ran. Put more into each cell and send fewer of them.`;
+}
+
 /** What the conversation keeps of a reply too long to parse. */
 export function shortenedReply(text: string): string {
   return `${text.slice(0, 2_000)}\n[reply cut: ${n(text.length - 2_000)} more characters not kept]`;

@@ -9,7 +9,7 @@
 import type { ChatMessage, Completion } from '../providers/types';
 import type { ReadRecord, Repo } from '../repo/types';
 import { SANDBOX_DEFAULTS, Sandbox, type CellOutcome } from '../sandbox/sandbox';
-import { MAX_REPLY_CHARS, parseReply } from '../sandbox/codeBlocks';
+import { MAX_CELLS_PER_REPLY, MAX_REPLY_CHARS, parseReply } from '../sandbox/codeBlocks';
 import { withDefaults } from '../util/withDefaults';
 import { citationsFromReadLog } from './citations';
 import { hostCallHandler, type NodeCalls } from './hostCalls';
@@ -232,6 +232,11 @@ export async function runNode(run: NodeRun): Promise<void> {
 
       const sections: string[] = [];
       let ready = false;
+      // A reply of thousands of tiny blocks would hold the turn for as many sandbox round trips.
+      if (parsed.cells.length > MAX_CELLS_PER_REPLY) {
+        sections.push(prompts.tooManyCells(parsed.cells.length, MAX_CELLS_PER_REPLY));
+        parsed.cells.length = MAX_CELLS_PER_REPLY;
+      }
       for (let i = 0; i < parsed.cells.length; i++) {
         const cell = parsed.cells[i]!;
         const before = sandbox.currentAnswer.content;

@@ -13,6 +13,8 @@ export const RUNNABLE_LANGUAGES = ['js', 'javascript', 'repl'] as const;
 
 /** The longest reply the engine parses, in characters; a longer one runs nothing. */
 export const MAX_REPLY_CHARS = 200_000;
+/** Cells of one reply that run; the rest are not run, and the model is told. */
+export const MAX_CELLS_PER_REPLY = 20;
 
 export interface CodeBlock {
   language: string;
