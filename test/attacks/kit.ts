@@ -27,9 +27,12 @@ export function makeRepo(): { root: string; cleanup: () => void } {
   return { root, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
-/** The reply the model gets back for each of its turns, in order. */
+/** What the root model was told after each of its turns, in order (recursive RLMs' conversations left out). */
 export function feedbacks(provider: ScriptedProvider): string[] {
-  return provider.rootRequests.slice(1).map((r) => r.messages.at(-1)!.content);
+  return provider.rootRequests
+    .filter((r) => /^Question: attack$/m.test(r.messages[1]?.content ?? ''))
+    .slice(1)
+    .map((r) => r.messages.at(-1)!.content);
 }
 
 export const NEXT_CELL = 'print("next cell works", 1 + 1)';

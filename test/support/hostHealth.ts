@@ -14,6 +14,7 @@
  * be missed by at most that much growth, which the bounds leave room for.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_MEMORY_PLAN } from '../../src/core/sandbox/memory';
 
@@ -27,6 +28,8 @@ export interface HostHealth {
   maxDelayMs: number;
   /** Longest event-loop delay seen, in ms, as monitorEventLoopDelay saw it (scheduling waits included). */
   maxRawDelayMs: number;
+  /** The gap behind maxDelayMs, for telling the host's own work (on CPU) from waiting in the kernel. */
+  worstGap: WorstGap | null;
   p99DelayMs: number;
   /** Peak resident memory above the baseline, in MiB. */
   rssGrowthMiB: number;
@@ -56,33 +59,53 @@ function pageSize(): number {
   return 4096;
 }
 
-/** Private resident bytes of each child process, or null where /proc is not available. */
-function childrenMemory(page: number): Map<number, number> | null {
+/**
+ * Private resident bytes of each child process, or null where /proc is not available. Read
+ * asynchronously: reading another process's statm waits for its memory map lock, which a
+ * sandbox mapping hundreds of MiB holds for a while, and the watcher must not block the
+ * event loop it is measuring.
+ */
+async function childrenMemory(page: number): Promise<Map<number, number> | null> {
   let pids: number[];
   try {
-    pids = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    pids = (await readFile(`/proc/self/task/${process.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return null;
   }
   const out = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const [, resident, shared] = readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ').map(Number);
-      out.set(pid, (resident! - shared!) * page);
-    } catch {
-      // exited between the listing and the read
-    }
-  }
+  await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        const [, resident, shared] = (await readFile(`/proc/${pid}/statm`, 'utf8')).split(' ').map(Number);
+        out.set(pid, (resident! - shared!) * page);
+      } catch {
+        // exited between the listing and the read
+      }
+    }),
+  );
   return out;
 }
 
 /** Nanoseconds the main thread has waited on a run queue, or null where schedstat is not available. */
 function runQueueWaitNs(): number | null {
+  return schedstat()?.[1] ?? null;
+}
+
+/** The main thread's [on-CPU ns, run-queue wait ns], or null where schedstat is not available. */
+function schedstat(): [number, number] | null {
   try {
-    return Number(readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]);
+    const [run, wait] = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return [run!, wait!];
   } catch {
     return null;
   }
+}
+
+/** The worst timer gap: how late it fired, how long the thread waited for a CPU, and ran, in it. */
+export interface WorstGap {
+  lateMs: number;
+  waitMs: number;
+  onCpuMs: number;
 }
 
 /**
@@ -90,25 +113,32 @@ function runQueueWaitNs(): number | null {
  * every `interval` ms notes how late it fired and how long the thread waited for a CPU since
  * the last tick.
  */
-function busyDelayMonitor(interval: number): { stop(): number | null } {
+function busyDelayMonitor(interval: number): { stop(): { maxMs: number; worst: WorstGap | null } | null } {
   let lastWait = runQueueWaitNs();
   if (lastWait === null) return { stop: () => null };
   let last = performance.now();
+  let lastRun = schedstat()?.[0] ?? 0;
   let max = 0;
+  let worst: WorstGap | null = null;
   const tick = () => {
     const now = performance.now();
-    const wait = runQueueWaitNs() ?? lastWait!;
+    const [run, wait] = schedstat() ?? [lastRun, lastWait!];
     const late = now - last - interval;
-    max = Math.max(max, late - (wait - lastWait!) / 1e6);
+    const d = late - (wait - lastWait!) / 1e6;
+    if (d > max) {
+      max = d;
+      worst = { lateMs: late, waitMs: (wait - lastWait!) / 1e6, onCpuMs: (run - lastRun) / 1e6 };
+    }
     last = now;
     lastWait = wait;
+    lastRun = run;
   };
   const timer = setInterval(tick, interval);
   return {
     stop() {
       tick();
       clearInterval(timer);
-      return Math.max(0, max);
+      return { maxMs: Math.max(0, max), worst };
     },
   };
 }
@@ -117,13 +147,17 @@ function busyDelayMonitor(interval: number): { stop(): number | null } {
 export async function underWatch<T>(attack: () => Promise<T>): Promise<{ result: T; health: HostHealth }> {
   const page = pageSize();
   const base = process.memoryUsage();
-  const baseChildren = childrenMemory(page);
+  const baseChildren = await childrenMemory(page);
   const sum = (m: Map<number, number> | null) => (m === null ? 0 : [...m.values()].reduce((a, b) => a + b, 0));
   const baseChildrenBytes = sum(baseChildren);
   let peak = { rss: base.rss, arrayBuffers: base.arrayBuffers, heapUsed: base.heapUsed, children: baseChildrenBytes, total: base.rss + baseChildrenBytes, count: baseChildren?.size ?? 0 };
-  const sample = () => {
+  let sampling = false;
+  const sample = async () => {
+    if (sampling) return;
+    sampling = true;
+    const children = await childrenMemory(page);
+    sampling = false;
     const m = process.memoryUsage();
-    const children = childrenMemory(page);
     const c = sum(children);
     peak = {
       rss: Math.max(peak.rss, m.rss),
@@ -137,19 +171,20 @@ export async function underWatch<T>(attack: () => Promise<T>): Promise<{ result:
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   const busy = busyDelayMonitor(5);
-  const sampler = setInterval(sample, 10);
-  let busyDelay: number | null = null;
+  const sampler = setInterval(() => void sample(), 10);
+  let busyDelay: { maxMs: number; worst: WorstGap | null } | null = null;
   try {
     const result = await attack();
-    sample();
+    await sample();
     busyDelay = busy.stop();
     // The histogram is in nanoseconds; its resolution (10 ms) is subtracted as Node's docs advise.
     const rawDelay = Math.max(0, histogram.max / 1e6 - 10);
     return {
       result,
       health: {
-        maxDelayMs: busyDelay ?? rawDelay,
+        maxDelayMs: busyDelay?.maxMs ?? rawDelay,
         maxRawDelayMs: rawDelay,
+        worstGap: busyDelay?.worst ?? null,
         p99DelayMs: Math.max(0, histogram.percentile(99) / 1e6 - 10),
         rssGrowthMiB: (peak.rss - base.rss) / MiB,
         arrayBufferGrowthMiB: (peak.arrayBuffers - base.arrayBuffers) / MiB,
@@ -180,7 +215,8 @@ export const HOST_BOUNDS = {
 export function describeHealth(h: HostHealth): string {
   const children = h.childrenGrowthMiB === null ? 'n/a' : `+${h.childrenGrowthMiB.toFixed(0)} MiB`;
   return (
-    `event loop max ${h.maxDelayMs.toFixed(0)} ms (raw ${h.maxRawDelayMs.toFixed(0)} ms, p99 ${h.p99DelayMs.toFixed(0)} ms), host RSS +${h.rssGrowthMiB.toFixed(0)} MiB ` +
+    `event loop max ${h.maxDelayMs.toFixed(0)} ms (raw ${h.maxRawDelayMs.toFixed(0)} ms, p99 ${h.p99DelayMs.toFixed(0)} ms` +
+    `${h.worstGap ? `; worst gap on CPU ${h.worstGap.onCpuMs.toFixed(0)} ms` : ''}), host RSS +${h.rssGrowthMiB.toFixed(0)} MiB ` +
     `(heap +${h.heapGrowthMiB.toFixed(0)}, ArrayBuffers +${h.arrayBufferGrowthMiB.toFixed(0)}), sandboxes ${children} (${h.maxChildren} at most), ` +
     `total +${h.totalGrowthMiB.toFixed(0)} MiB`
   );
