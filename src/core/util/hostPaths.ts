@@ -18,8 +18,8 @@ const ABSOLUTE = new RegExp(`${FILE_URL}|${POSIX}|${WINDOWS}`, 'g');
 
 export function scrubHostPaths(text: string): string {
   return text.replace(ABSOLUTE, (match) => {
-    const parts = match.split(/[/\\]/).filter(Boolean);
-    const last = parts.at(-1) ?? '';
-    return last && !/^[A-Za-z]:$/.test(last) && !match.endsWith('/') && !match.endsWith('\\') ? `…/${last}` : '…/';
+    const last = match.split(/[/\\]/).filter(Boolean).at(-1) ?? '';
+    const directory = /[/\\]$/.test(match);
+    return last && !/^[A-Za-z]:$/.test(last) && !last.startsWith('file:') ? `…/${last}${directory ? '/' : ''}` : '…/';
   });
 }
