@@ -50,6 +50,9 @@ interface Entry {
   pid: number | null;
 }
 
+/** Sandbox processes asked for and gone over the host's life (for the soak benchmark's leak check). */
+export const processCounts = { started: 0, exited: 0 };
+
 let launcher: Worker | null = null;
 let nextId = 1;
 const entries = new Map<number, Entry>();
@@ -75,6 +78,7 @@ function launcherThread(): Worker {
         entry.handle.onBroken(event.why);
         break;
       case 'exit':
+        processCounts.exited++;
         entries.delete(event.id);
         if (entries.size === 0) worker.unref();
         entry.resolvePid(-1);
@@ -87,6 +91,7 @@ function launcherThread(): Worker {
     if (launcher === worker) launcher = null;
     for (const [id, entry] of entries) {
       if (entry.pid !== null && entry.pid > 0) killPid(entry.pid);
+      processCounts.exited++;
       entries.delete(id);
       entry.resolvePid(-1);
       entry.resolveExit({ code: null, signal: null, stderr: 'the sandbox launcher stopped' });
@@ -134,6 +139,7 @@ export function startProcess(options: StartOptions): SandboxProcess {
     },
   };
   entries.set(id, { handle, resolvePid, resolveExit, pid: null });
+  processCounts.started++;
   worker.ref();
   send({ op: 'spawn', id, ...options });
   return handle;
