@@ -101,6 +101,13 @@ describe('attack: what a cell sends back at its end', linuxOnly, () => {
     assertRecovered(a);
   });
 
+  test('an answer string of 300 million characters is refused by its length, not copied', async () => {
+    const a = await engineAttack(repo.root, cell('answer.content = "x".repeat(3e8)'));
+    assert.match(a.told, /answer\.content is 300,000,000 characters; keep it under 1,000,000\./);
+    assertHostHealthy('answer string of 300M characters', a.health);
+    assertRecovered(a);
+  });
+
   test('an error message of 40 million characters and 160 million printed', async () => {
     const a = await engineAttack(repo.root, cell('const s = "e".repeat(4e7); for (let i = 0; i < 4; i++) print(s); throw new Error(s)'));
     assert.ok(a.told.length < 30_000, `the model was told ${a.told.length} characters`);

@@ -67,6 +67,30 @@ describe('guest memory: every allocating path counts', () => {
   });
 });
 
+describe('guest memory: code compiled at run time', () => {
+  test('Function and indirect eval take at most a cell of code; nested Compartments are not offered', async () => {
+    const r = await fresh.runCell(`
+      const out = [];
+      for (const f of [() => Function("x".repeat(100001)), () => (0, eval)("1;".repeat(50001)), () => new Function("a", "b", "c".repeat(99999))]) {
+        try { f(); out.push("compiled") } catch (e) { out.push(e.message) }
+      }
+      out.push(Function("a", "return a * 2")(21), (0, eval)("20 + 1"), typeof Compartment);
+      print(out.join("\\n"))`);
+    assert.equal(r.error, null);
+    assert.equal(
+      r.output,
+      [
+        'Function was given 100,001 characters of code, more than the 100,000 a cell may have. Write the code in the cell instead.',
+        'eval was given 100,002 characters of code, more than the 100,000 a cell may have. Write the code in the cell instead.',
+        'Function was given 100,001 characters of code, more than the 100,000 a cell may have. Write the code in the cell instead.',
+        '42',
+        '21',
+        'undefined',
+      ].join('\n') + '\n',
+    );
+  });
+});
+
 describe('guest memory: what does not count, and what is given back', () => {
   test('views on an existing buffer allocate nothing', async () => {
     const r = await fresh.runCell(`

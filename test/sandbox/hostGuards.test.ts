@@ -29,6 +29,7 @@ describe('sandbox host: a sandbox that breaks the protocol', () => {
     ['a line that is not JSON', 'not-json', {}, /The sandbox sent a message that is not JSON/],
     ['a call with a malformed undefined list', 'bad-undefined', {}, /The sandbox sent a malformed call/],
     ['an exit in the middle of a cell', 'exit', {}, /The sandbox crashed while running the cell/],
+    ['an answer over the answer limit', 'huge-answer', {}, /The sandbox sent a malformed result/],
   ];
   for (const [name, source, limits, message] of cases) {
     test(name, () =>
@@ -66,6 +67,18 @@ describe('sandbox host: a sandbox that breaks the protocol', () => {
       assert.match(r.error ?? '', /^The cell is 73 characters, more than the 50 a cell may have, so it was not run\./);
       assert.equal(seen, 0);
       assert.equal(sb.workersStarted, 0, 'no sandbox was even started for it');
+    } finally {
+      await sb.dispose();
+    }
+  });
+
+  test('the sandbox process runs below the host\'s priority', { skip: process.platform !== 'linux' }, async () => {
+    const sb = new Sandbox({ repoName: 'demo' });
+    try {
+      await sb.warm();
+      // /proc/<pid>/stat: the 19th field is the nice value; the command (field 2) has no spaces here.
+      const fields = readFileSync(`/proc/${await sb.pid()}/stat`, 'utf8').split(' ');
+      assert.equal(Number(fields[18]), 10);
     } finally {
       await sb.dispose();
     }

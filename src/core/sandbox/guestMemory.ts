@@ -32,9 +32,6 @@ let baseline = 0;
 let estimate = 0;
 /** Bytes reserved by wrapped calls still running (their memory is not yet measurable). */
 let pending = 0;
-let nudgeObjects = 0;
-/** Where the garbage of collectYoung goes, so that it is really allocated. */
-export let sink: unknown;
 
 const memoryUsage = process.memoryUsage.bind(process);
 // The sandbox process runs with --expose-gc, for this module: a refusal must not come while
@@ -80,12 +77,10 @@ function trackResizable(buffer: object, maxByteLength: number): void {
 const live = (): number => Math.max(0, memoryUsage().arrayBuffers - baseline) + resizableBytes;
 
 /** Sets the budget; called once the host has said it, before any guest code runs. */
-export function configureGuestMemory(options: { budgetBytes: number; semiSpaceBytes: number }): void {
+export function configureGuestMemory(options: { budgetBytes: number }): void {
   budget = options.budgetBytes;
   baseline = memoryUsage().arrayBuffers;
   estimate = 0;
-  // Without gc: small arrays of about 64 bytes each, twice the semi-space, at least one scavenge.
-  nudgeObjects = Math.ceil((2 * options.semiSpaceBytes) / 64);
 }
 
 /** What typed arrays and ArrayBuffers hold now, for tests and the variables summary. */
@@ -106,14 +101,9 @@ function refusal(bytes: number, inUse: number): RangeError {
 
 function collect(): void {
   // gc() without options: V8's full collection, which also clears weak references (the
-  // resizable buffers' WeakRefs); gc({ type: 'major' }) was seen to leave them set.
-  if (forceGc) forceGc();
-  else {
-    // Without gc (a host that did not pass --expose-gc): a young generation's worth of
-    // garbage forces a scavenge, which frees most dead buffers, if not always at once.
-    for (let i = 0; i < nudgeObjects; i++) sink = [i, i, i, i];
-    sink = undefined;
-  }
+  // resizable buffers' WeakRefs); gc({ type: 'major' }) was seen to leave them set. Without
+  // --expose-gc (not how the host starts it) nothing is collected and refusals come early.
+  forceGc?.();
   sweepResizables();
 }
 

@@ -25,7 +25,6 @@ export interface WorkerInit {
   maxCellBytes: number;
   maxCallsPerCell: number;
   arrayBufferBytes: number;
-  semiSpaceBytes: number;
 }
 
 export type HostToWorker =

@@ -173,7 +173,6 @@ export class Sandbox {
       maxCellBytes: o.maxCellBytes,
       maxCallsPerCell: o.maxCallsPerCell,
       arrayBufferBytes: o.arrayBufferMb * MiB,
-      semiSpaceBytes: o.semiSpaceMb * MiB,
     };
     // Never the host's flags (loaders, inspectors) or environment: only the limits. Under
     // Electron (the editor), its binary runs as plain Node only when told so. gc, with array
@@ -328,7 +327,8 @@ export class Sandbox {
         live.listeners.delete(onMessage);
         live.onBroken.delete(onBroken);
         opts.signal?.removeEventListener('abort', onAbort);
-        // Calls still waiting for their turn are dropped; running ones see the abort.
+        // Calls still waiting for their turn are dropped (with their arguments; none starts once
+        // settled), running ones see the abort.
         queue.length = 0;
         calls.abort();
       };

@@ -405,7 +405,7 @@ function onMessage(message: HostToWorker): void {
     case 'init':
       init = message;
       repoName = message.repoName;
-      configureGuestMemory({ budgetBytes: message.arrayBufferBytes, semiSpaceBytes: message.semiSpaceBytes });
+      configureGuestMemory({ budgetBytes: message.arrayBufferBytes });
       buildCompartment();
       send({ type: 'ready' });
       break;

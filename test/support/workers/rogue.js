@@ -26,6 +26,10 @@ serve((m, send) => {
     case 'bad-undefined':
       rpc(1, ['q'], { undefinedAt: [7] });
       break;
+    case 'huge-answer':
+      // Within the line limit (a result may be about 3 MB), past the answer's 1,000,000 characters.
+      send({ type: 'done', cellId: m.cellId, output: '', cutChars: 0, error: null, answer: { content: 'a'.repeat(1_500_000), ready: true }, unawaitedCalls: 0, answerProblem: null });
+      break;
     case 'exit':
       process.exit(3);
       break;
