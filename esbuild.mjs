@@ -1,5 +1,5 @@
 // Builds the entry points into dist/: the VS Code extension bundle, the `rlm` CLI, the
-// sandbox process and the host's sandbox launcher thread. Each is a self-contained CommonJS
+// sandbox process and the zygote that starts sandbox processes. Each is a self-contained CommonJS
 // bundle for Node 20; only `vscode` (provided by the editor) stays external, and
 // `typescript` for the CLI.
 import * as esbuild from 'esbuild';
@@ -14,8 +14,8 @@ const entries = [
   // Bundling it would add ~10 MB to the CLI for a path most runs never take.
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node', external: ['typescript'] },
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
-  // The host's thread that starts sandbox processes and reads their pipes (no guest code).
-  { in: 'src/core/sandbox/launcher.ts', out: 'sandbox-launcher' },
+  // The small process that starts sandbox processes for the host (no guest code).
+  { in: 'src/core/sandbox/zygote.ts', out: 'sandbox-zygote' },
   { in: 'src/vscode/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 

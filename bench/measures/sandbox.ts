@@ -133,7 +133,7 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
       ratio: ratio(coldMs, median(bare)),
       target: '',
       met: null,
-      note: `new Sandbox().warm() until the sandbox's "ready" (process started by the launcher thread, bundle loaded, lockdown(), Compartment and endowments built), against a node process that writes "ready" at once; ${cold.length} starts each.`,
+      note: `new Sandbox().warm() until the sandbox's "ready" (process started by the zygote, bundle loaded, lockdown(), Compartment and endowments built), against a node process that writes "ready" at once; ${cold.length} starts each.`,
     },
     {
       group: 'sandbox',

@@ -135,14 +135,14 @@ function startHost(mode: 'kill-me' | 'exit', workerPath?: string): Promise<{ hos
 }
 
 describe('sandbox host: no sandbox outlives its host', { skip: process.platform === 'win32' }, () => {
-  test('a host killed while its sandbox spins: the watchdog ends the sandbox', async () => {
+  test('a host killed while its sandbox spins: the zygote ends the sandbox', async () => {
     const { host, sandboxPid } = await startHost('kill-me');
     host.kill('SIGKILL');
-    // The watchdog checks every second; the margin is for a loaded machine.
+    // The zygote sees its channel close at once; the margin is for a loaded machine.
     await gone(sandboxPid, 15_000);
   });
 
-  test('a host that exits while its sandbox spins: the exit hook ends it (a stand-in without watchdog)', async () => {
+  test('a host that exits while its sandbox spins: the zygote ends it (a stand-in that never reads again)', async () => {
     const { sandboxPid } = await startHost('exit', path.join(workers, 'spinner.js'));
     await gone(sandboxPid, 15_000);
   });

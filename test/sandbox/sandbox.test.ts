@@ -331,12 +331,27 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
 
   test('cancellation stops a running cell at once', async () => {
     const controller = new AbortController();
+    // The sandbox replaced by the test before may still be starting; the cell must be running.
+    await sb.warm();
     const pending = sb.runCell('while (true) {}', { signal: controller.signal });
     setImmediate(() => controller.abort());
     const r = await pending;
     assert.equal(r.reset, 'cancelled');
     assert.equal(r.error, 'Cancelled.');
     await assertHealthy(sb);
+  });
+
+  test('a cell cancelled while its sandbox is still starting does not run', async () => {
+    const fresh = new Sandbox({ repoName: 'demo', handleCall });
+    try {
+      const controller = new AbortController();
+      const pending = fresh.runCell('globalThis.ran = true', { signal: controller.signal });
+      controller.abort();
+      assert.deepEqual({ ...(await pending), durationMs: 0 }, { output: '', error: 'Cancelled.', answer: { content: '', ready: false }, answerProblem: null, reset: null, durationMs: 0 });
+      assert.equal((await fresh.runCell('print(typeof ran)')).output, 'undefined\n');
+    } finally {
+      await fresh.dispose();
+    }
   });
 });
 

@@ -185,10 +185,12 @@ export class Sandbox {
       '--expose-gc',
       '--no-concurrent-array-buffer-sweeping',
       workerPath,
+      // On POSIX the zygote ends a sandbox whose host is gone; on Windows the sandbox watches itself.
+      ...(process.platform === 'win32' ? ['--rlm-watchdog'] : []),
     ];
     const [command, commandArgs] = withDataLimit(process.execPath, args, dataLimitMb(o));
-    // Started by the launcher thread: spawn() waits for the new process to exec, which must
-    // not be the host's event loop waiting. Below the host's priority (nice 10).
+    // Started by the zygote (processes.ts): the host never forks itself per sandbox. Below the
+    // host's priority (nice 10).
     const proc = startProcess({
       command,
       args: commandArgs,
@@ -289,6 +291,8 @@ export class Sandbox {
     if (opts.signal?.aborted) return finish({ error: 'Cancelled.', reset: null });
 
     const live = await this.worker();
+    // Cancelled while the sandbox was starting: nothing has run.
+    if (opts.signal?.aborted) return finish({ error: 'Cancelled.', reset: null });
     const cellId = ++this.cellCounter;
     const calls = new AbortController();
     // One listener per queued or in-flight host call (a 200-prompt llm.batch) is expected.

@@ -27,7 +27,8 @@ import type { AnswerState, GuestVariable, HostToWorker, WorkerInit, WorkerToHost
 process.on('unhandledRejection', () => {});
 process.on('uncaughtException', () => {});
 
-startWatchdog();
+// On POSIX the zygote ends this process when the host is gone; on Windows it watches itself.
+if (process.argv.includes('--rlm-watchdog')) startWatchdog();
 
 lockdown({
   errorTaming: 'safe',
@@ -42,7 +43,8 @@ lockdown({
 /**
  * Ends this process when the host is gone, even while a guest loop holds the main thread:
  * a thread of its own checks the parent every second. Without it, a host that crashed while
- * a cell spun would leave the loop running for good.
+ * a cell spun would leave the loop running for good. Windows only: on POSIX the zygote that
+ * started this process ends it when the host goes (zygote.ts).
  */
 function startWatchdog(): void {
   const source = `
