@@ -5,7 +5,7 @@
  * official RLM's persistent mode does). Each question is its own run: its own budget, its
  * own read log and citations, a fresh look at the workspace.
  *
- * Idle, a session holds one sandbox worker and nothing else; `dispose()` ends it.
+ * Idle, a session holds one sandbox process and nothing else; `dispose()` ends it.
  */
 import type { ReadRecord, Repo } from '../repo/types';
 import { CORE_SANDBOX_API, type HostFunction, type SandboxApi } from '../sandbox/api';
@@ -110,12 +110,12 @@ export class RlmSession {
     return this.exchanges;
   }
 
-  /** Starts the sandbox worker now, so that the first cell of the next question waits for nothing. */
+  /** Starts the sandbox process now, so that the first cell of the next question waits for nothing. */
   warm(): Promise<void> {
     return this.sandbox.warm();
   }
 
-  /** Sandbox workers started over the session's life: 1 + the number of resets, 0 before the first. */
+  /** Sandbox processes started over the session's life: 1 + the number of resets, 0 before the first. */
   get sandboxWorkersStarted(): number {
     return this.sandbox.workersStarted;
   }
