@@ -63,7 +63,7 @@ describe('sandbox: the REPL', () => {
     const many = await sb.runCell('await repo.stat("a", "b")');
     assert.match(many.error ?? '', /takes at most 1 argument/);
     const fn = await sb.runCell('await llm(() => 1)');
-    assert.match(fn.error ?? '', /must be plain data|must be a string/);
+    assert.match(fn.error ?? '', /^TypeError: llm: prompt is a function, which cannot be sent to the host: only plain data can/);
     assert.equal(calls.length, before, 'the handler never saw an invalid call');
   });
 
@@ -131,9 +131,9 @@ describe('sandbox: the REPL', () => {
   test('host-call arguments too big or too deep are refused in the sandbox, before the host copies them', async () => {
     const before = calls.length;
     const big = await sb.runCell('try { await llm.batch(Array(30).fill("x".repeat(2000000))) } catch (e) { print(e.name, e.message) }');
-    assert.match(big.output, /^RangeError llm\.batch: arguments hold more than 50,000,000 characters in all; send less per call\./);
+    assert.match(big.output, /^RangeError llm\.batch: the arguments are over 5 MiB as JSON, the most one call may send\. Send less per call/);
     const deep = await sb.runCell('let a = "leaf"; for (let i = 0; i < 5000; i++) a = [a]; try { await repo.read("x", a) } catch (e) { print(e.name, e.message) }');
-    assert.match(deep.output, /^RangeError repo\.read: arguments are nested more than 64 levels deep\./);
+    assert.match(deep.output, /^TypeError repo\.read: options is nested more than 64 levels deep; flatten it before sending\./);
     assert.equal(calls.length, before, 'nothing reached the handler');
     await assertHealthy(sb);
   });
@@ -331,6 +331,8 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
 
   test('cancellation stops a running cell at once', async () => {
     const controller = new AbortController();
+    // The sandbox replaced by the test before may still be starting; the cell must be running.
+    await sb.warm();
     const pending = sb.runCell('while (true) {}', { signal: controller.signal });
     setImmediate(() => controller.abort());
     const r = await pending;
@@ -338,24 +340,40 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
     assert.equal(r.error, 'Cancelled.');
     await assertHealthy(sb);
   });
+
+  test('a cell cancelled while its sandbox is still starting does not run', async () => {
+    const fresh = new Sandbox({ repoName: 'demo', handleCall });
+    try {
+      const controller = new AbortController();
+      const pending = fresh.runCell('globalThis.ran = true', { signal: controller.signal });
+      controller.abort();
+      assert.deepEqual({ ...(await pending), durationMs: 0 }, { output: '', error: 'Cancelled.', answer: { content: '', ready: false }, answerProblem: null, reset: null, durationMs: 0 });
+      assert.equal((await fresh.runCell('print(typeof ran)')).output, 'undefined\n');
+    } finally {
+      await fresh.dispose();
+    }
+  });
 });
 
 describe('sandbox: what the host enforces itself', () => {
   const workers = path.join(__dirname, '..', 'support', 'workers');
 
-  test('the worker starts with an empty environment and none of the host\'s flags', async () => {
+  test('the sandbox process starts with an empty environment and none of the host\'s flags', async () => {
     process.env.RLM_TEST_HOST_SECRET = 'host-secret-value';
     const probe = new Sandbox({ repoName: 'demo', handleCall, workerPath: path.join(workers, 'envProbe.js') });
     try {
       const r = await probe.runCell('print(1)');
-      assert.deepEqual(JSON.parse(r.output), { env: [], execArgv: [] });
+      const seen = JSON.parse(r.output) as { env: string[]; execArgv: string[] };
+      assert.deepEqual(seen.env, []);
+      // Only the sandbox's own limits: none of the host's flags (this test runs under --import tsx).
+      assert.deepEqual(seen.execArgv.map((f) => f.replace(/=\d+$/, '=N')), ['--max-old-space-size=N', '--max-semi-space-size=N', '--no-expose-wasm', '--expose-gc', '--no-concurrent-array-buffer-sweeping']);
     } finally {
       delete process.env.RLM_TEST_HOST_SECRET;
       await probe.dispose();
     }
   });
 
-  test('output over the cap from a worker that ignores it is refused by the host, and the worker replaced', async () => {
+  test('output over the cap from a sandbox that ignores it is refused by the host, and the sandbox replaced', async () => {
     const rogue = new Sandbox({ repoName: 'demo', handleCall, maxOutputChars: 1_000, workerPath: path.join(workers, 'oversizeOutput.js') });
     try {
       const r = await rogue.runCell('print(1)');
