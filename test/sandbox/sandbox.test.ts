@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Sandbox, type CellOutcome } from '../../src/core/sandbox/sandbox';
+import { Sandbox, resetDataLimitProbe, type CellOutcome } from '../../src/core/sandbox/sandbox';
 
 const calls: Array<{ name: string; args: unknown[] }> = [];
 const handleCall = async (name: string, args: unknown[]) => {
@@ -447,5 +447,22 @@ describe('sandbox: variables and answers', () => {
     const ok = await sb.runCell('answer.content = "x"; answer.ready = true');
     assert.equal(ok.answer.ready, true);
     assert.equal(ok.answerProblem, null);
+  });
+});
+
+describe('sandbox: a runtime that cannot start under the OS data limit', { skip: process.platform !== 'linux' }, () => {
+  test('starts without it, once, and the cell runs', async () => {
+    resetDataLimitProbe();
+    // 8 MiB is too little for any Node to start (its threads' stacks alone take more).
+    const tight = new Sandbox({ repoName: 'demo', handleCall, dataLimitMb: 8 });
+    try {
+      const r = await tight.runCell('print(6 * 7)');
+      assert.equal(r.error, null);
+      assert.equal(r.output, '42\n');
+      assert.equal(tight.workersStarted, 1, 'one sandbox counted; the failed start under the limit is not a reset');
+    } finally {
+      await tight.dispose();
+      resetDataLimitProbe();
+    }
   });
 });

@@ -55,6 +55,8 @@ export interface SandboxOptions {
   /** How long a new sandbox process may take to start. */
   startTimeoutMs?: number;
   workerPath?: string;
+  /** The OS data limit (Linux) in MiB; default from the heap and typed-array shares (dataLimitMb). */
+  dataLimitMb?: number;
 }
 
 export type ResetReason = 'timeout' | 'memory' | 'background' | 'crashed' | 'cancelled';
@@ -104,8 +106,9 @@ interface LiveWorker {
 }
 
 export class Sandbox {
-  private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api' | 'handleCall'>> & { workerPath: string | null; handleCall?: HostCallHandler };
+  private readonly options: Required<Omit<SandboxOptions, 'workerPath' | 'api' | 'handleCall' | 'dataLimitMb'>> & { workerPath: string | null; handleCall?: HostCallHandler };
   private readonly api: SandboxApi;
+  private readonly dataLimit: number | undefined;
   private live: Promise<LiveWorker> | null = null;
   private cellCounter = 0;
   private answer: AnswerState = { content: '', ready: false };
@@ -114,9 +117,10 @@ export class Sandbox {
   workersStarted = 0;
 
   constructor(options: SandboxOptions) {
-    const { api, ...rest } = options;
+    const { api, dataLimitMb: dataLimit, ...rest } = options;
     this.options = { ...withDefaults(SANDBOX_DEFAULTS, rest), workerPath: options.workerPath ?? null };
     this.api = api ?? CORE_SANDBOX_API;
+    this.dataLimit = dataLimit;
   }
 
   get currentAnswer(): AnswerState {
@@ -188,7 +192,8 @@ export class Sandbox {
       // On POSIX the zygote ends a sandbox whose host is gone; on Windows the sandbox watches itself.
       ...(process.platform === 'win32' ? ['--rlm-watchdog'] : []),
     ];
-    const [command, commandArgs] = withDataLimit(process.execPath, args, dataLimitMb(o));
+    const limited = dataLimitWorks !== false;
+    const [command, commandArgs] = limited ? withDataLimit(process.execPath, args, this.dataLimit ?? dataLimitMb(o)) : [process.execPath, args];
     // Started by the zygote (processes.ts): the host never forks itself per sandbox. Below the
     // host's priority (nice 10).
     const proc = startProcess({
@@ -235,6 +240,7 @@ export class Sandbox {
       const onReady = (message: WorkerToHost) => {
         if (message.type !== 'ready') return;
         started = true;
+        if (limited) dataLimitWorks = true;
         clearTimeout(timer);
         live.listeners.delete(onReady);
         resolve(live);
@@ -243,6 +249,15 @@ export class Sandbox {
       void exited.then((exit) => {
         clearTimeout(timer);
         if (started) return;
+        // A runtime that cannot start under the data limit at all (another build of Node or
+        // Electron may reserve more up front): start without it, once and for the process's
+        // life; V8's heap limit and the typed-array budget still hold.
+        if (limited && dataLimitWorks === undefined) {
+          dataLimitWorks = false;
+          this.workersStarted--;
+          this.spawn().then(resolve, reject);
+          return;
+        }
         // Start-up errors name files by absolute path (the bundle, Node's own modules).
         const detail = startupDetail(exit.stderr);
         reject(new Error(scrubHostPaths(`The sandbox process failed to start (exit code ${exit.code ?? exit.signal ?? 'unknown'}${detail ? `: ${detail}` : ''}).`)));
@@ -498,6 +513,14 @@ export class Sandbox {
  * arrays, and room for what an idle Node process maps (about 64 MiB) and the memory V8 and
  * Node allocate outside the heap (the parser's, JSON.parse's, regular expressions').
  */
+/** Whether sandboxes start under the OS data limit here: unknown until the first start says. */
+let dataLimitWorks: boolean | undefined;
+
+/** For tests: forget what the first start found out about the data limit. */
+export function resetDataLimitProbe(): void {
+  dataLimitWorks = undefined;
+}
+
 export function dataLimitMb(o: { heapMb: number; semiSpaceMb: number; arrayBufferMb: number }): number {
   return o.heapMb + 3 * o.semiSpaceMb + o.arrayBufferMb + 128;
 }
