@@ -14,7 +14,7 @@ import type { BenchContext, MeasurementResult } from '../lib/context';
 const WARM_CELLS_PER_RUN = 100;
 const STAT_CALLS = 1000;
 /** The sandbox's own heap flags (sandbox.ts, default plan), so the bare reference differs only by SES. */
-const FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=5', '--no-expose-wasm'];
+const FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=5', '--expose-gc'];
 
 function bareProcess(code: string): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [...FLAGS, '-e', code], { stdio: ['pipe', 'pipe', 'pipe'], env: {} });

@@ -11,8 +11,8 @@
  * `transfer` and `transferToFixedLength`, the typed-array methods that copy (`slice`, `map`,
  * `filter`, `toReversed`, `toSorted`, `with`) and `TextEncoder.prototype.encode`. A resizable
  * buffer counts at its `maxByteLength` from the start (V8 reserves that much), so `resize`
- * needs no wrapper. WebAssembly is switched off for the process (--no-expose-wasm) and is
- * not among the compartment's globals anyway.
+ * needs no wrapper. WebAssembly is switched off for the process and removed from its
+ * globals (runtimeFlags.ts), and is not among the compartment's globals anyway.
  *
  * Accounting: each allocation reserves its size against an estimate of what is live. When
  * the estimate would pass the budget, it is replaced by the true figure

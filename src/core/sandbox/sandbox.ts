@@ -180,14 +180,14 @@ export class Sandbox {
     };
     // Never the host's flags (loaders, inspectors) or environment: only the limits. Under
     // Electron (the editor), its binary runs as plain Node only when told so. gc, with array
-    // buffers swept as part of it, is for guestMemory.ts: a typed-array allocation is refused
-    // only after the dead ones are really freed.
+    // buffers swept as part of it (runtimeFlags.ts), is for guestMemory.ts: a typed-array
+    // allocation is refused only after the dead ones are really freed.
     const args = [
       `--max-old-space-size=${o.heapMb}`,
       `--max-semi-space-size=${o.semiSpaceMb}`,
-      '--no-expose-wasm',
+      // Only options every Node and Electron knows: an unknown one ends the process at start.
+      // The other V8 settings are made inside it (runtimeFlags.ts).
       '--expose-gc',
-      '--no-concurrent-array-buffer-sweeping',
       workerPath,
       // On POSIX the zygote ends a sandbox whose host is gone; on Windows the sandbox watches itself.
       ...(process.platform === 'win32' ? ['--rlm-watchdog'] : []),

@@ -14,6 +14,7 @@
  * (the host's timer, V8's --max-old-space-size); typed-array memory by guestMemory.ts.
  */
 // First: it wraps the allocators that SES and its shims capture when they load.
+import './runtimeFlags';
 import { configureGuestMemory } from './guestMemory';
 import 'ses';
 import { inspect } from 'node:util';
