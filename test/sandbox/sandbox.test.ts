@@ -465,4 +465,17 @@ describe('sandbox: a runtime that cannot start under the OS data limit', { skip:
       resetDataLimitProbe();
     }
   });
+
+  test('several starting at once all start (each that was under way with the limit retries without it)', async () => {
+    resetDataLimitProbe();
+    const many = Array.from({ length: 3 }, (_, i) => new Sandbox({ repoName: `demo${i}`, handleCall, dataLimitMb: 8 }));
+    try {
+      const started = await Promise.allSettled(many.map((s) => s.warm()));
+      assert.deepEqual(started.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+      assert.equal((await many[2]!.runCell('print(1 + 1)')).output, '2\n');
+    } finally {
+      await Promise.all(many.map((s) => s.dispose()));
+      resetDataLimitProbe();
+    }
+  });
 });

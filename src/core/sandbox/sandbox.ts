@@ -249,10 +249,11 @@ export class Sandbox {
       void exited.then((exit) => {
         clearTimeout(timer);
         if (started) return;
-        // A runtime that cannot start under the data limit at all (another build of Node or
-        // Electron may reserve more up front): start without it, once and for the process's
-        // life; V8's heap limit and the typed-array budget still hold.
-        if (limited && dataLimitWorks === undefined) {
+        // A runtime that cannot start under the data limit (Node 24's V8 reserves its code
+        // range as data: "Failed to reserve virtual memory for CodeRange"; Electron's may too):
+        // from now on start without it; V8's heap limit and the typed-array budget still hold.
+        // Every start that was under way with the limit retries once without it.
+        if (limited) {
           dataLimitWorks = false;
           this.workersStarted--;
           this.spawn().then(resolve, reject);
