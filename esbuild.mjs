@@ -1,6 +1,7 @@
 // Builds the entry points into dist/: the VS Code extension bundle, the `rlm` CLI, the
-// sandbox worker, the listing worker and the grep worker. Each is a self-contained CommonJS bundle for Node 20; only
-// `vscode` (provided by the editor) stays external, and `typescript` for the CLI.
+// sandbox process, the zygote that starts sandbox processes, the listing worker and the grep
+// worker. Each is a self-contained CommonJS bundle for Node 20; only `vscode` (provided by the
+// editor) stays external, and `typescript` for the CLI.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -15,6 +16,8 @@ const entries = [
   { in: 'src/core/sandbox/worker.ts', out: 'sandbox-worker' },
   // The workspace walk runs in a worker thread of its own (src/core/repo/listingPool.ts).
   { in: 'src/core/repo/listingWorker.ts', out: 'listing-worker' },
+  // The small process that starts sandbox processes for the host (no guest code).
+  { in: 'src/core/sandbox/zygote.ts', out: 'sandbox-zygote' },
   // The thread where grep compiles and runs the guest's regexes and globs (grepWorkerPool.ts).
   { in: 'src/core/repo/grepWorker.ts', out: 'grep-worker' },
   { in: 'src/vscode/extension.ts', out: 'extension' },

@@ -1,7 +1,7 @@
 /**
  * Child process of the soak (bundled, run with `node --expose-gc`): N sequential runRlm
  * runs in this one process, through OpenAIProvider to the bench's model server, each run
- * with grep, files, read, an llm.batch and a recursive rlm() (a second sandbox worker).
+ * with grep, files, read, an llm.batch and a recursive rlm() (a second sandbox process).
  * Prints one JSON line: resources, threads, workers and memory before the first run,
  * after run 10, after the last run, and after the connection pool has been idle.
  *
@@ -13,19 +13,19 @@ import { runRlm } from '../../src/core/engine/rlm';
 import { OpenAIProvider } from '../../src/core/providers/openaiProvider';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 import { findRipgrep } from '../../src/cli/ripgrep';
+import { processCounts } from '../../src/core/sandbox/processes';
 
 const MiB = 2 ** 20;
 /** Longer than undici's keep-alive timeout (4 s), so idle pooled sockets have closed. */
 export const IDLE_WAIT_MS = 5_000;
 const HEAP_EVERY = 25;
 
-// Count sandbox workers honestly: wrap the Worker class the sandbox constructs (it reads
-// `worker_threads.Worker` at construction time) and watch every instance's 'exit'.
+// Sandbox processes as the sandbox counts them (processes.ts): started, and seen exited.
+const workers = processCounts;
+// The grep worker (dist/grep-worker.js) is a thread, one per process, shared by every run, and
+// ends itself after 2 s without work, so it is checked after idling: wrap the Worker class the
+// grep pool constructs (it reads `worker_threads.Worker` at construction time).
 const workerThreads = require('node:worker_threads') as { Worker: new (...args: any[]) => import('node:worker_threads').Worker };
-// The grep worker (dist/grep-worker.js) is counted apart: it is one per process, shared by
-// every run, and ends itself after 2 s without work, so it is checked after idling.
-let workersStarted = 0;
-let workersExited = 0;
 let grepWorkersStarted = 0;
 let grepWorkersExited = 0;
 const OriginalWorker = workerThreads.Worker;
@@ -35,10 +35,7 @@ workerThreads.Worker = class CountingWorker extends OriginalWorker {
     if (String(args[0]).includes('grep-worker')) {
       grepWorkersStarted++;
       this.once('exit', () => grepWorkersExited++);
-      return;
     }
-    workersStarted++;
-    this.once('exit', () => workersExited++);
   }
 };
 
@@ -135,7 +132,7 @@ async function snapshot(afterRun: number): Promise<SoakSnapshot> {
     resources: countBy(process.getActiveResourcesInfo()),
     threads: threads(),
     ...descriptors(),
-    workersLive: workersStarted - workersExited,
+    workersLive: workers.started - workers.exited,
     grepWorkersLive: grepWorkersStarted - grepWorkersExited,
   };
 }
@@ -195,7 +192,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
   const afterIdle = await snapshot(runs);
 
-  const result: SoakChildResult = { runs, baseline, after10: after10!, after10Idle: after10Idle!, afterAll, afterIdle, workersStarted, workersExited, grepWorkersStarted, runMs, rssMiBPerRun, heapCurve, failures: failures.slice(0, 20) };
+  const result: SoakChildResult = { runs, baseline, after10: after10!, after10Idle: after10Idle!, afterAll, afterIdle, workersStarted: workers.started, workersExited: workers.exited, grepWorkersStarted, runMs, rssMiBPerRun, heapCurve, failures: failures.slice(0, 20) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

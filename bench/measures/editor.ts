@@ -49,6 +49,8 @@ export async function measureEditor(ctx: BenchContext): Promise<MeasurementResul
       if (i > 0) await wb.newChat();
       const response = await wb.sendChat('@rlm Survey the TODOs of this workspace');
       await wb.waitForResponseDone(response, { timeoutMs: TIMEOUTS.response * 3 });
+      // The run did the work it is measured for: listed everything, grepped, read, summarised.
+      await wb.waitForResponseText(/Read 50000 files; \d+ TODOs; 8 summaries\./, response);
       const figures = await waitUntil('the run\'s line in the RLM log', async () => lastRunLine(await wb.logFiles(), i + 1), { timeoutMs: TIMEOUTS.ui });
       // The first request also warms the spare session; the others start new conversations on it.
       if (i > 0) runs.push(figures);

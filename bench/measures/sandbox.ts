@@ -1,10 +1,10 @@
 /**
- * 1. Sandbox: cold start of a worker with lockdown(), a trivial cell's round trip, and the
- * round trip of one endowment call (repo.stat), each beside a reference measured here:
- * a bare worker thread (same resource limits, no SES), a raw postMessage echo, and the
- * same repo.stat called directly on the host.
+ * 1. Sandbox: cold start of a sandbox process with lockdown(), a trivial cell's round trip,
+ * and the round trip of one endowment call (repo.stat), each beside a reference measured
+ * here: a bare Node process (the same heap flags, no SES) that says "ready" at once, a raw
+ * echo of one line over its pipes, and the same repo.stat called directly on the host.
  */
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import { Sandbox } from '../../src/core/sandbox/sandbox';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
@@ -13,25 +13,33 @@ import type { BenchContext, MeasurementResult } from '../lib/context';
 
 const WARM_CELLS_PER_RUN = 100;
 const STAT_CALLS = 1000;
-/** Same limits as the sandbox's worker (sandbox.ts), so the bare reference differs only by SES. */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 };
+/** The sandbox's own heap flags (sandbox.ts, default plan), so the bare reference differs only by SES. */
+const FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=5', '--expose-gc'];
 
-function bareWorker(code: string): Worker {
-  return new Worker(code, { eval: true, env: {}, execArgv: [], resourceLimits: RESOURCE_LIMITS, stdout: true, stderr: true });
+function bareProcess(code: string): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [...FLAGS, '-e', code], { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
 }
 
-/** Starts a worker running `code` and resolves when it posts its first message. */
-async function startAndWaitReady(code: string): Promise<{ ms: number; worker: Worker }> {
+/** Starts a process running `code` and resolves when it writes its first line. */
+async function startAndWaitReady(code: string): Promise<{ ms: number; child: ChildProcessWithoutNullStreams }> {
   const t0 = performance.now();
-  const worker = bareWorker(code);
-  worker.stdout.resume();
-  worker.stderr.resume();
+  const child = bareProcess(code);
+  child.stderr.resume();
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`reference worker exited with ${code}`)));
+    child.stdout.once('data', () => resolve());
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`reference process exited with ${code}`)));
   });
-  return { ms: performance.now() - t0, worker };
+  return { ms: performance.now() - t0, child };
+}
+
+/** Ends a reference process and waits until it is gone. */
+function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
 
 export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResult> {
@@ -52,9 +60,9 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
 
   // Cold starts, interleaved so that drift affects both alike.
   for (let i = 0; i < coldRuns; i++) {
-    const b = await startAndWaitReady("require('node:worker_threads').parentPort.postMessage('ready')");
+    const b = await startAndWaitReady("process.stdout.write('ready\\n'); process.stdin.resume()");
     bare.push(b.ms);
-    await b.worker.terminate();
+    await stop(b.child);
 
     const sandbox = new Sandbox({ repoName: 'bench', handleCall });
     const t0 = performance.now();
@@ -64,7 +72,7 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
   }
 
   for (let run = 0; run < ctx.runs; run++) {
-    // Warm cell round trips, against a raw postMessage echo.
+    // Warm cell round trips, against a raw line echo over a process's pipes.
     const sandbox = new Sandbox({ repoName: 'bench', handleCall });
     try {
       await sandbox.warm();
@@ -76,21 +84,22 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
         if (outcome.error) throw new Error(`trivial cell failed: ${outcome.error}`);
       }
 
-      const echoWorker = bareWorker("const { parentPort } = require('node:worker_threads'); parentPort.on('message', (m) => parentPort.postMessage(m));");
+      const echo1 = bareProcess("process.stdin.on('data', (d) => process.stdout.write(d))");
+      echo1.stderr.resume();
       try {
         const roundTrip = (m: unknown) =>
           new Promise<void>((resolve) => {
-            echoWorker.once('message', () => resolve());
-            echoWorker.postMessage(m);
+            echo1.stdout.once('data', () => resolve());
+            echo1.stdin.write(JSON.stringify(m) + '\n');
           });
         await roundTrip({ type: 'warm-up' });
         for (let i = 0; i < WARM_CELLS_PER_RUN; i++) {
           const t0 = performance.now();
-          await roundTrip({ type: 'run', cellId: i, script: '1', declaredNames: [], answer: { content: '', ready: false } });
+          await roundTrip({ type: 'run', cellId: i, source: '1', answer: { content: '', ready: false }, repoName: 'bench' });
           echo.push(performance.now() - t0);
         }
       } finally {
-        await echoWorker.terminate();
+        await stop(echo1);
       }
 
       // 1,000 sequential repo.stat calls from one cell, against the same calls on the host.
@@ -116,15 +125,15 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
   const rows: Row[] = [
     {
       group: 'sandbox',
-      name: 'worker start with lockdown() (cold)',
+      name: 'sandbox process start with lockdown() (cold)',
       unit: 'ms',
       value: coldMs,
       reference: median(bare),
-      referenceLabel: 'bare worker',
+      referenceLabel: 'bare node process',
       ratio: ratio(coldMs, median(bare)),
       target: '',
       met: null,
-      note: `new Sandbox().warm() until the worker's "ready" (bundle loaded, lockdown(), Compartment and endowments built), against a worker that posts "ready" at once; ${cold.length} starts each.`,
+      note: `new Sandbox().warm() until the sandbox's "ready" (process started by the zygote, bundle loaded, lockdown(), Compartment and endowments built), against a node process that writes "ready" at once; ${cold.length} starts each.`,
     },
     {
       group: 'sandbox',
@@ -132,7 +141,7 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
       unit: 'ms',
       value: warmMs,
       reference: median(echo),
-      referenceLabel: 'postMessage echo',
+      referenceLabel: 'line echo over pipes',
       ratio: ratio(warmMs, median(echo)),
       target: '< 5 ms',
       met: warmMs < 5,
@@ -155,7 +164,7 @@ export async function measureSandbox(ctx: BenchContext): Promise<MeasurementResu
     rows,
     raw: {
       coldStartMs: cold,
-      bareWorkerStartMs: bare,
+      bareProcessStartMs: bare,
       warmCellMs: warm,
       echoRoundTripMs: echo,
       statCallSandboxUs: statSandbox,

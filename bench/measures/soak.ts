@@ -22,7 +22,7 @@ const MEMORY_TARGET = 1.1;
 
 function describe(s: SoakSnapshot): string {
   const res = Object.entries(s.resources).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
-  return `rss ${s.rssMiB} MiB (V8 heap ${s.heapTotalMiB} of which young gen. ${s.newSpaceMiB}, external ${s.externalMiB}), heap used ${s.heapUsedMiB} MiB, threads ${s.threads ?? '?'}, fds ${s.fds ?? '?'} (sockets ${s.sockets ?? '?'}), live workers ${s.workersLive}, resources: ${res}`;
+  return `rss ${s.rssMiB} MiB (V8 heap ${s.heapTotalMiB} of which young gen. ${s.newSpaceMiB}, external ${s.externalMiB}), heap used ${s.heapUsedMiB} MiB, threads ${s.threads ?? '?'}, fds ${s.fds ?? '?'} (sockets ${s.sockets ?? '?'}), live sandbox processes ${s.workersLive}, resources: ${res}`;
 }
 
 export async function measureSoak(ctx: BenchContext): Promise<MeasurementResult> {
@@ -98,7 +98,7 @@ export async function measureSoak(ctx: BenchContext): Promise<MeasurementResult>
   const rows: Row[] = [
     {
       group: 'soak',
-      name: `live sandbox workers after ${result.runs} runs`,
+      name: `live sandbox processes after ${result.runs} runs`,
       unit: 'count',
       value: afterAll.workersLive,
       reference: baseline.workersLive,
@@ -107,7 +107,7 @@ export async function measureSoak(ctx: BenchContext): Promise<MeasurementResult>
       target: 'no leak',
       met: leakedWorkers === 0 && result.workersStarted > 0 && (threadDelta === null || threadDelta <= 0) && afterIdle.grepWorkersLive === 0,
       note:
-        `${result.workersStarted} workers started, ${result.workersExited} exited; OS threads ${baseline.threads ?? '?'} before, ` +
+        `${result.workersStarted} sandbox processes started, ${result.workersExited} exited; OS threads ${baseline.threads ?? '?'} before, ` +
         `${after10.threads ?? '?'} after run 10, ${afterAll.threads ?? '?'} after run ${result.runs}, ${afterIdle.threads ?? '?'} after idling; ` +
         `the process's grep worker: started ${result.grepWorkersStarted} times, ${afterAll.grepWorkersLive} live right after the last run, ${afterIdle.grepWorkersLive} after idling.`,
     },

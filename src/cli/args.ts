@@ -36,6 +36,7 @@ Run:
   --max-time S               wall time in seconds (default 1800)
   --concurrency N            sub-calls in parallel (default 8)
   --cell-timeout S           seconds one REPL cell may run (default 60)
+  --max-memory MIB           memory one run may add, host and sandboxes together (default 512)
   --no-subcalls              REPL only: disable llm(), llm.batch() and rlm()
   --no-gitignore             also read files that .gitignore excludes
 

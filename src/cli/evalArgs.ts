@@ -36,7 +36,7 @@ Run:
   --quiet                    no progress on stderr
   Model options and run limits as for rlm ask: --provider, --model, --sub-model, --base-url, --host,
   --num-ctx, --timeout, --max-iterations, --max-depth, --max-sub-calls, --max-tokens, --max-time,
-  --concurrency, --cell-timeout, --no-gitignore.
+  --concurrency, --cell-timeout, --max-memory, --no-gitignore.
 
 Generate (the same seed gives the same set; the repository is only read):
   --repo PATH                repository to generate from (default: current directory)

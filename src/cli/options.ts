@@ -4,7 +4,8 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Limits, ModelPrice } from '../core/engine/limits';
+import { DEFAULT_LIMITS, memoryPlanFor, type Limits, type ModelPrice } from '../core/engine/limits';
+import { withDefaults } from '../core/util/withDefaults';
 import type { ModelSettings, PriceSettings } from './settings';
 import { UsageError } from './usageError';
 
@@ -38,6 +39,7 @@ export const MODEL_OPTIONS = {
   'max-time': { type: 'string' },
   concurrency: { type: 'string' },
   'cell-timeout': { type: 'string' },
+  'max-memory': { type: 'string' },
   'no-gitignore': { type: 'boolean' },
 } as const;
 
@@ -63,6 +65,7 @@ export function modelSettings(values: ModelOptionValues): ModelSettings {
     maxWallTimeMs: seconds('max-time', values['max-time']),
     concurrency: int('concurrency', values.concurrency, 1),
     cellTimeoutMs: seconds('cell-timeout', values['cell-timeout']),
+    maxMemoryMb: int('max-memory', values['max-memory'], 64),
     gitignore: !values['no-gitignore'],
   };
 }
@@ -102,8 +105,22 @@ export function pricesFor(models: { root: { model: string }; sub: { model: strin
   return prices;
 }
 
-/** The engine limits the model options set (unset ones keep the engine's defaults). */
+/**
+ * The engine limits the model options set (unset ones keep the engine's defaults). A memory
+ * bound too small for the recursion asked for is a usage error, said before anything starts.
+ */
 export function limitsFrom(settings: ModelSettings): Partial<Limits> {
+  const limits = limitsOf(settings);
+  try {
+    memoryPlanFor(withDefaults(DEFAULT_LIMITS, limits));
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+  return limits;
+}
+
+function limitsOf(settings: ModelSettings): Partial<Limits> {
   return {
     maxIterations: settings.maxIterations,
     maxDepth: settings.maxDepth,
@@ -111,6 +128,7 @@ export function limitsFrom(settings: ModelSettings): Partial<Limits> {
     maxTokens: settings.maxTokens,
     maxWallTimeMs: settings.maxWallTimeMs,
     subCallConcurrency: settings.concurrency,
+    maxMemoryMb: settings.maxMemoryMb,
   };
 }
 

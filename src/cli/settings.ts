@@ -24,6 +24,8 @@ export interface ModelSettings extends ProviderChoice {
   maxWallTimeMs?: number;
   concurrency?: number;
   cellTimeoutMs?: number;
+  /** The run's memory bound, host and sandboxes together, in MiB. */
+  maxMemoryMb?: number;
   gitignore: boolean;
 }
 

@@ -97,6 +97,16 @@ describe('rlm ask', () => {
     assert.doesNotMatch(JSON.stringify(saved), /sk-right-key/);
   });
 
+  test('--max-memory sets the run\'s memory bound; one too small for the recursion asked for is a usage error', async () => {
+    const env = { OPENAI_API_KEY: 'sk-right-key', OPENAI_BASE_URL: server.url };
+    const ok = await cli(['ask', 'What is MAX_RETRIES?', '--json', '--quiet', '--max-memory', '700', '--max-depth', '3'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).limits.maxMemoryMb, 700);
+    const tooSmall = await cli(['ask', 'What is MAX_RETRIES?', '--quiet', '--max-depth', '3'], env);
+    assert.equal(tooSmall.code, 2);
+    assert.match(tooSmall.stderr, /^rlm: A memory bound of 512 MiB is too small for 7 sandboxes at once .* Give at least 683 MiB \(--max-memory 683\), or lower --max-depth\.\n$/);
+  });
+
   test('with prices given, the cost is reported, computed from the token counts', async () => {
     const r = await cli(['ask', 'What is MAX_RETRIES?', '--json', '--quiet', '--model', 'scripted-model', '--price-in', '2.5', '--price-out', '$10'], {
       OPENAI_API_KEY: 'sk-right-key',

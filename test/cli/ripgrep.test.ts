@@ -75,7 +75,8 @@ describe('rlm ask without @vscode/ripgrep-universal', () => {
     work = await mkdtemp(path.join(tmpdir(), 'rlm-no-rg-'));
     // The built CLI copied where no node_modules lies above it, so the package cannot resolve.
     mkdirSync(path.join(work, 'bin'));
-    for (const file of ['cli.js', 'sandbox-worker.js', 'grep-worker.js']) copyFileSync(path.join(DIST, file), path.join(work, 'bin', file));
+    // The CLI and the bundles it starts (sandbox, its zygote, the listing and grep workers).
+    for (const file of ['cli.js', 'sandbox-worker.js', 'sandbox-zygote.js', 'listing-worker.js', 'grep-worker.js']) copyFileSync(path.join(DIST, file), path.join(work, 'bin', file));
     mkdirSync(path.join(work, 'repo', 'lib'), { recursive: true });
     writeFileSync(path.join(work, 'repo', 'lib', 'http.js'), 'const TIMEOUT = 30;\nconst MAX_RETRIES = 5;\n');
     server = await startFakeOpenAIServer({

@@ -306,3 +306,27 @@ describe('events a UI can follow', () => {
     assert.deepEqual(drafts.map((d) => [d.text, d.chars]), [['first draft', 11], ['final', 5]]);
   });
 });
+
+describe('session: the memory bound', () => {
+  test('limits the memory bound cannot hold are refused before anything starts, with what to give', () => {
+    const provider = new ScriptedProvider(() => js('answer.content = "x"; answer.ready = true'));
+    assert.throws(
+      () => new RlmSession({ repo: new WorkspaceRepo(process.cwd()), root: { provider }, limits: { maxDepth: 3 } }),
+      /A memory bound of 512 MiB is too small for 7 sandboxes at once .* Give at least 683 MiB/,
+    );
+    assert.throws(() => new RlmSession({ repo: new WorkspaceRepo(process.cwd()), root: { provider }, limits: { maxMemoryMb: 0 } }), /RangeError|must be/);
+  });
+
+  test('the root model is told what a cell may do, from the sandbox limits the bound gives', async () => {
+    const provider = new ScriptedProvider(() => js('answer.content = "x"; answer.ready = true'));
+    const session = new RlmSession({ repo: new WorkspaceRepo(process.cwd()), root: { provider } });
+    try {
+      await session.ask('What is here?');
+    } finally {
+      await session.dispose();
+    }
+    const system = provider.rootRequests[0]!.messages[0]!.content;
+    assert.match(system, /uses too much memory \(96 MiB\)/);
+    assert.match(system, /A cell may be up to 100,000 characters and make up to 1,000 repo\/llm\/rlm calls \(8 run at once, the\n  rest wait their turn\), whose arguments may total 10 MiB; typed arrays may hold 48 MiB\./);
+  });
+});

@@ -45,6 +45,37 @@ describe('sizes from the listing', () => {
     assert.equal(asked, 0, 'no per-file size call');
   });
 
+  test('a listed size is a hint: stat and info report what a checked handle measures', async () => {
+    // A name swapped to a link outside while the worker walked would lend it an outside size;
+    // here the listing simply says 999 for every file, as such a swap would.
+    const source = new DiskSource(a.root);
+    const list = source.list.bind(source);
+    source.list = async () => {
+      const listing = await list();
+      return { ...listing, sizes: listing.sizes!.map(() => 999) };
+    };
+    const repo = new WorkspaceRepo(source);
+    assert.equal((await repo.summary()).totalBytes, 3 * 999, 'the summary may use the hints');
+    assert.equal((await repo.stat('src/x.ts')).bytes, 10);
+    assert.equal((await repo.info('src/deep/y.ts')).bytes, 20);
+  });
+
+  test('a link gets no size from the listing (its target is sized through a checked handle)', async (t) => {
+    if (process.platform === 'win32') return t.skip('symbolic links need privileges on Windows');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    fs.symlinkSync('x.ts', path.join(a.root, 'src/link.ts'));
+    try {
+      const listing = await new DiskSource(a.root).list();
+      const i = listing.files.indexOf('src/link.ts');
+      assert.ok(i >= 0, 'the link is listed');
+      assert.ok(Number.isNaN(listing.sizes![i]), `no listed size for a link: ${listing.sizes![i]}`);
+      assert.equal((await new WorkspaceRepo(a.root).stat('src/link.ts')).bytes, 10);
+    } finally {
+      fs.unlinkSync(path.join(a.root, 'src/link.ts'));
+    }
+  });
+
   test('files with unsaved text are sized by that text, not by the disk', async () => {
     const repo = new WorkspaceRepo(new OverlaySource(new DiskSource(a.root), new Map([['src/x.ts', 'x'.repeat(1000)]])));
     assert.equal((await repo.summary()).totalBytes, 4 + 20 + 1000);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Sandbox, type CellOutcome } from '../../src/core/sandbox/sandbox';
+import { Sandbox, resetDataLimitProbe, type CellOutcome } from '../../src/core/sandbox/sandbox';
 
 const calls: Array<{ name: string; args: unknown[] }> = [];
 const handleCall = async (name: string, args: unknown[]) => {
@@ -63,7 +63,7 @@ describe('sandbox: the REPL', () => {
     const many = await sb.runCell('await repo.stat("a", "b")');
     assert.match(many.error ?? '', /takes at most 1 argument/);
     const fn = await sb.runCell('await llm(() => 1)');
-    assert.match(fn.error ?? '', /must be plain data|must be a string/);
+    assert.match(fn.error ?? '', /^TypeError: llm: prompt is a function, which cannot be sent to the host: only plain data can/);
     assert.equal(calls.length, before, 'the handler never saw an invalid call');
   });
 
@@ -131,9 +131,9 @@ describe('sandbox: the REPL', () => {
   test('host-call arguments too big or too deep are refused in the sandbox, before the host copies them', async () => {
     const before = calls.length;
     const big = await sb.runCell('try { await llm.batch(Array(30).fill("x".repeat(2000000))) } catch (e) { print(e.name, e.message) }');
-    assert.match(big.output, /^RangeError llm\.batch: arguments hold more than 50,000,000 characters in all; send less per call\./);
+    assert.match(big.output, /^RangeError llm\.batch: the arguments are over 5 MiB as JSON, the most one call may send\. Send less per call/);
     const deep = await sb.runCell('let a = "leaf"; for (let i = 0; i < 5000; i++) a = [a]; try { await repo.read("x", a) } catch (e) { print(e.name, e.message) }');
-    assert.match(deep.output, /^RangeError repo\.read: arguments are nested more than 64 levels deep\./);
+    assert.match(deep.output, /^TypeError repo\.read: options is nested more than 64 levels deep; flatten it before sending\./);
     assert.equal(calls.length, before, 'nothing reached the handler');
     await assertHealthy(sb);
   });
@@ -331,6 +331,8 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
 
   test('cancellation stops a running cell at once', async () => {
     const controller = new AbortController();
+    // The sandbox replaced by the test before may still be starting; the cell must be running.
+    await sb.warm();
     const pending = sb.runCell('while (true) {}', { signal: controller.signal });
     setImmediate(() => controller.abort());
     const r = await pending;
@@ -338,24 +340,40 @@ describe('sandbox: runaway code is stopped and the sandbox replaced', () => {
     assert.equal(r.error, 'Cancelled.');
     await assertHealthy(sb);
   });
+
+  test('a cell cancelled while its sandbox is still starting does not run', async () => {
+    const fresh = new Sandbox({ repoName: 'demo', handleCall });
+    try {
+      const controller = new AbortController();
+      const pending = fresh.runCell('globalThis.ran = true', { signal: controller.signal });
+      controller.abort();
+      assert.deepEqual({ ...(await pending), durationMs: 0 }, { output: '', error: 'Cancelled.', answer: { content: '', ready: false }, answerProblem: null, reset: null, durationMs: 0 });
+      assert.equal((await fresh.runCell('print(typeof ran)')).output, 'undefined\n');
+    } finally {
+      await fresh.dispose();
+    }
+  });
 });
 
 describe('sandbox: what the host enforces itself', () => {
   const workers = path.join(__dirname, '..', 'support', 'workers');
 
-  test('the worker starts with an empty environment and none of the host\'s flags', async () => {
+  test('the sandbox process starts with an empty environment and none of the host\'s flags', async () => {
     process.env.RLM_TEST_HOST_SECRET = 'host-secret-value';
     const probe = new Sandbox({ repoName: 'demo', handleCall, workerPath: path.join(workers, 'envProbe.js') });
     try {
       const r = await probe.runCell('print(1)');
-      assert.deepEqual(JSON.parse(r.output), { env: [], execArgv: [] });
+      const seen = JSON.parse(r.output) as { env: string[]; execArgv: string[] };
+      assert.deepEqual(seen.env, []);
+      // Only the sandbox's own limits: none of the host's flags (this test runs under --import tsx).
+      assert.deepEqual(seen.execArgv.map((f) => f.replace(/=\d+$/, '=N')), ['--max-old-space-size=N', '--max-semi-space-size=N', '--expose-gc'], 'only options every Node and Electron knows (an unknown one ends the process at start)');
     } finally {
       delete process.env.RLM_TEST_HOST_SECRET;
       await probe.dispose();
     }
   });
 
-  test('output over the cap from a worker that ignores it is refused by the host, and the worker replaced', async () => {
+  test('output over the cap from a sandbox that ignores it is refused by the host, and the sandbox replaced', async () => {
     const rogue = new Sandbox({ repoName: 'demo', handleCall, maxOutputChars: 1_000, workerPath: path.join(workers, 'oversizeOutput.js') });
     try {
       const r = await rogue.runCell('print(1)');
@@ -429,5 +447,35 @@ describe('sandbox: variables and answers', () => {
     const ok = await sb.runCell('answer.content = "x"; answer.ready = true');
     assert.equal(ok.answer.ready, true);
     assert.equal(ok.answerProblem, null);
+  });
+});
+
+describe('sandbox: a runtime that cannot start under the OS data limit', { skip: process.platform !== 'linux' }, () => {
+  test('starts without it, once, and the cell runs', async () => {
+    resetDataLimitProbe();
+    // 8 MiB is too little for any Node to start (its threads' stacks alone take more).
+    const tight = new Sandbox({ repoName: 'demo', handleCall, dataLimitMb: 8 });
+    try {
+      const r = await tight.runCell('print(6 * 7)');
+      assert.equal(r.error, null);
+      assert.equal(r.output, '42\n');
+      assert.equal(tight.workersStarted, 1, 'one sandbox counted; the failed start under the limit is not a reset');
+    } finally {
+      await tight.dispose();
+      resetDataLimitProbe();
+    }
+  });
+
+  test('several starting at once all start (each that was under way with the limit retries without it)', async () => {
+    resetDataLimitProbe();
+    const many = Array.from({ length: 3 }, (_, i) => new Sandbox({ repoName: `demo${i}`, handleCall, dataLimitMb: 8 }));
+    try {
+      const started = await Promise.allSettled(many.map((s) => s.warm()));
+      assert.deepEqual(started.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled']);
+      assert.equal((await many[2]!.runCell('print(1 + 1)')).output, '2\n');
+    } finally {
+      await Promise.all(many.map((s) => s.dispose()));
+      resetDataLimitProbe();
+    }
   });
 });

@@ -3,6 +3,7 @@
  * the accounting they are checked against.
  */
 import type { TokenUsage } from '../providers/types';
+import { DEFAULT_MEMORY_MB, DEFAULT_RLM_CONCURRENCY, planMemory } from '../sandbox/memory';
 import { systemClock, type Clock } from '../util/clock';
 import { withDefaults } from '../util/withDefaults';
 
@@ -18,6 +19,17 @@ export interface Limits {
   maxWallTimeMs: number;
   /** Sub-model calls in flight at once, over the whole run. */
   subCallConcurrency: number;
+  /**
+   * Recursive RLMs alive at once at each recursion level: each has its own sandbox process,
+   * so this bounds processes, memory and root-model requests. Per level, so that a parent
+   * waiting for its child never holds the slot the child needs.
+   */
+  rlmConcurrency: number;
+  /**
+   * The memory one run may add, host and sandbox processes together, in MiB. Every sandbox
+   * limit derives from it (sandbox/memory.ts): heaps, typed-array memory, what cells send.
+   */
+  maxMemoryMb: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -27,6 +39,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxTokens: 5_000_000,
   maxWallTimeMs: 30 * 60_000,
   subCallConcurrency: 8,
+  rlmConcurrency: DEFAULT_RLM_CONCURRENCY,
+  maxMemoryMb: DEFAULT_MEMORY_MB,
 };
 
 export type LimitName = 'iterations' | 'sub-calls' | 'tokens' | 'wall-time' | 'cancelled';
@@ -123,7 +137,7 @@ export class RunBudget {
 }
 
 function validateLimits(l: Limits): void {
-  const positive: Array<keyof Limits> = ['maxIterations', 'maxSubCalls', 'maxTokens', 'maxWallTimeMs', 'subCallConcurrency'];
+  const positive: Array<keyof Limits> = ['maxIterations', 'maxSubCalls', 'maxTokens', 'maxWallTimeMs', 'subCallConcurrency', 'rlmConcurrency', 'maxMemoryMb'];
   for (const key of positive) {
     if (!(typeof l[key] === 'number' && l[key] > 0 && (Number.isInteger(l[key]) || l[key] === Infinity))) {
       throw new RangeError(`Limit ${key} must be a positive integer, got ${String(l[key])}.`);
@@ -132,6 +146,14 @@ function validateLimits(l: Limits): void {
   if (!(Number.isInteger(l.maxDepth) && l.maxDepth >= 0)) {
     throw new RangeError(`Limit maxDepth must be an integer of 0 or more, got ${String(l.maxDepth)}.`);
   }
+  if (l.maxMemoryMb === Infinity || l.rlmConcurrency === Infinity) throw new RangeError('Limits maxMemoryMb and rlmConcurrency must be finite.');
+  // Throws, saying what to give instead, when the bound cannot hold the sandboxes the limits allow.
+  memoryPlanFor(l);
+}
+
+/** How the run's memory bound is shared out under these limits. */
+export function memoryPlanFor(l: Pick<Limits, 'maxMemoryMb' | 'maxDepth' | 'rlmConcurrency'>) {
+  return planMemory({ memoryMb: l.maxMemoryMb, maxDepth: l.maxDepth, rlmConcurrency: l.rlmConcurrency });
 }
 
 /** What the user is told when a limit ended the run (the `note` of a result). */

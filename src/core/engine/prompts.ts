@@ -27,6 +27,8 @@ export interface SystemPromptOptions {
   subcalls: boolean;
   /** Characters of text one llm() prompt should stay under, from the sub-model's context. */
   subPromptChars: number;
+  /** What one cell may do (the node's own sandbox limits). */
+  cell: { maxChars: number; maxCalls: number; callsAtOnce: number; maxBytes: number; arrayBufferMb: number; heapMb: number };
 }
 
 export function systemPrompt(o: SystemPromptOptions): string {
@@ -60,7 +62,10 @@ ${o.api.render()}
 - Standard JavaScript only: no require, no import, no process, no fetch, no timers. The sandbox refuses any
   code containing the text "import(", "-->" or "<!--" (even inside strings: write "i-- > 0") and direct eval(.
 - A cell may run for ${Math.round(o.cellTimeoutMs / 1000)} s (time waiting for llm/rlm calls does not count). A cell that runs too long or
-  uses too much memory is stopped and the REPL restarts empty (you will be told).
+  uses too much memory (${o.cell.heapMb} MiB) is stopped and the REPL restarts empty (you will be told).
+- A cell may be up to ${n(o.cell.maxChars)} characters and make up to ${n(o.cell.maxCalls)} repo/llm/rlm calls (${o.cell.callsAtOnce} run at once, the
+  rest wait their turn), whose arguments may total ${formatBytes(o.cell.maxBytes)}; typed arrays may hold ${o.cell.arrayBufferMb} MiB. Past a limit
+  the call throws and says what to do; the next cell starts afresh.
 
 ## How to work
 - Probe first: repo.tree(), repo.files() with globs, repo.grep() for identifiers, then repo.read() of the
@@ -186,6 +191,23 @@ export const FINAL_TURN_NOTICE =
 
 export const SUBCALL_BUDGET_NOTICE =
   'The sub-call budget is used up: llm() and rlm() will fail from now on. Finish with what you have: set answer.content and answer.ready = true.';
+
+/** A reply too long to parse: nothing in it ran. */
+export function replyTooLong(chars: number, max: number, maxCellChars: number): string {
+  return (
+    `Your reply was ${n(chars)} characters, more than the ${n(max)} a reply may have, so none of its code ran. ` +
+    `Reply with short cells (each under ${n(maxCellChars)} characters); keep data in the repository and variables, not in the code.`
+  );
+}
+
+export function tooManyCells(count: number, max: number): string {
+  return `Your reply had ${n(count)} code blocks; only the first ${max} ran. Put more into each cell and send fewer of them.`;
+}
+
+/** What the conversation keeps of a reply too long to parse. */
+export function shortenedReply(text: string): string {
+  return `${text.slice(0, 2_000)}\n[reply cut: ${n(text.length - 2_000)} more characters not kept]`;
+}
 
 export function noCodeNudge(otherLanguages: string[], unclosed: boolean): string {
   if (unclosed) {

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { ModelProvider } from '../providers/types';
 import type { SandboxApi } from '../sandbox/api';
+import type { MemoryPlan } from '../sandbox/memory';
 import { systemClock, type Clock } from '../util/clock';
 import type { RlmEventBody, RlmEventListener } from './events';
-import { LimitError, RunBudget, type LimitName, type Limits, type ModelPrice } from './limits';
+import { LimitError, RunBudget, memoryPlanFor, type LimitName, type Limits, type ModelPrice } from './limits';
 import { Semaphore } from './semaphore';
 
 export interface ModelRef {
@@ -18,10 +19,10 @@ export interface ModelRef {
   model?: string;
 }
 
+/** Sandbox settings besides memory, which derives from the run's memory bound (Limits.maxMemoryMb). */
 export interface SandboxSettings {
   cellTimeoutMs?: number;
   maxOutputChars?: number;
-  heapMb?: number;
   workerPath?: string;
 }
 
@@ -38,6 +39,14 @@ export interface RunContext {
   readonly sub: Required<ModelRef>;
   readonly budget: RunBudget;
   readonly semaphore: Semaphore;
+  /**
+   * Recursive RLMs alive at once, one limit per depth (index 1 = children of the root): a
+   * parent holds its own level's slot while it waits for a child, so a shared limit could
+   * fill with waiting parents and starve the children they wait for.
+   */
+  readonly rlmSlots: readonly Semaphore[];
+  /** How the run's memory bound is shared out: the root sandbox's and each recursive one's limits. */
+  readonly memory: MemoryPlan;
   /** Aborted when the user cancels or the wall-time deadline passes. */
   readonly signal: AbortSignal;
   readonly api: SandboxApi;
@@ -96,6 +105,8 @@ export function startRun(settings: RunSettings): { ctx: RunContext; end(): void 
     sub: resolveModel(settings.sub ?? settings.root),
     budget,
     semaphore: new Semaphore(budget.limits.subCallConcurrency),
+    rlmSlots: Array.from({ length: budget.limits.maxDepth + 1 }, () => new Semaphore(budget.limits.rlmConcurrency)),
+    memory: memoryPlanFor(budget.limits),
     signal: abort.signal,
     api: settings.api,
     sandboxSettings: settings.sandbox ?? {},

@@ -5,15 +5,16 @@
  * official RLM's persistent mode does). Each question is its own run: its own budget, its
  * own read log and citations, a fresh look at the workspace.
  *
- * Idle, a session holds one sandbox worker and nothing else; `dispose()` ends it.
+ * Idle, a session holds one sandbox process and nothing else; `dispose()` ends it.
  */
 import type { ReadRecord, Repo } from '../repo/types';
 import { CORE_SANDBOX_API, type HostFunction, type SandboxApi } from '../sandbox/api';
 import { Sandbox, type ResetReason } from '../sandbox/sandbox';
 import type { Clock } from '../util/clock';
+import { withDefaults } from '../util/withDefaults';
 import { citationsFromReadLog } from './citations';
 import type { RlmEventListener } from './events';
-import { stopNote, type LimitName, type Limits, type ModelPrice, type UsageTotals } from './limits';
+import { DEFAULT_LIMITS, memoryPlanFor, stopNote, type LimitName, type Limits, type ModelPrice, type UsageTotals } from './limits';
 import * as prompts from './prompts';
 import type { Citation } from './citations';
 import { startRun, type ModelRef, type SandboxSettings } from './runContext';
@@ -105,7 +106,10 @@ export class RlmSession {
 
   constructor(private readonly options: RlmSessionOptions) {
     this.api = CORE_SANDBOX_API.with(options.hostFunctions ?? []);
-    this.sandbox = new Sandbox({ repoName: 'workspace', api: this.api, ...options.sandbox });
+    // The root REPL's share of the run's memory bound (throws, saying what to change, when the
+    // bound cannot hold the sandboxes the limits allow).
+    const memory = memoryPlanFor(withDefaults(DEFAULT_LIMITS, options.limits ?? {}));
+    this.sandbox = new Sandbox({ repoName: 'workspace', api: this.api, ...memory.root, ...options.sandbox });
   }
 
   /** Questions asked so far, with their answers. */
@@ -113,12 +117,12 @@ export class RlmSession {
     return this.exchanges;
   }
 
-  /** Starts the sandbox worker now, so that the first cell of the next question waits for nothing. */
+  /** Starts the sandbox process now, so that the first cell of the next question waits for nothing. */
   warm(): Promise<void> {
     return this.sandbox.warm();
   }
 
-  /** Sandbox workers started over the session's life: 1 + the number of resets, 0 before the first. */
+  /** Sandbox processes started over the session's life: 1 + the number of resets, 0 before the first. */
   get sandboxWorkersStarted(): number {
     return this.sandbox.workersStarted;
   }

@@ -98,19 +98,24 @@ export async function subRlm(site: CallSite, repo: Repo, query: string, files: s
   const depth = node.depth + 1;
   if (depth > ctx.budget.limits.maxDepth) return leafRlm(site, scoped, query);
 
-  const child = newRlmTrace(ctx, depth, query, files);
-  step.subCalls.push(child);
-  ctx.emit(node, { type: 'subcall-started', id: child.id, kind: 'rlm', model: ctx.root.model, promptChars: query.length });
   const childSignal = AbortSignal.any([ctx.signal, site.signal]);
   setMaxListeners(0, childSignal);
-  try {
-    await runChild(child, scoped, childSignal);
-  } catch (error) {
-    ctx.emit(node, { type: 'subcall-finished', id: child.id, kind: 'rlm', ok: false, replyChars: 0, durationMs: child.durationMs, error: String(error) });
-    throw error;
-  }
-  ctx.emit(node, { type: 'subcall-finished', id: child.id, kind: 'rlm', ok: true, replyChars: child.answer.length, durationMs: child.durationMs });
-  return child.ready ? child.answer : prompts.recursiveStopped(child.limitHit, child.answer);
+  // Each recursive RLM is a sandbox process and a conversation with the root model: only
+  // rlmConcurrency of them live at once per level; the rest wait here, and are dropped with
+  // the cell that asked for them.
+  return ctx.rlmSlots[depth]!.run(async () => {
+    const child = newRlmTrace(ctx, depth, query, files);
+    step.subCalls.push(child);
+    ctx.emit(node, { type: 'subcall-started', id: child.id, kind: 'rlm', model: ctx.root.model, promptChars: query.length });
+    try {
+      await runChild(child, scoped, childSignal);
+    } catch (error) {
+      ctx.emit(node, { type: 'subcall-finished', id: child.id, kind: 'rlm', ok: false, replyChars: 0, durationMs: child.durationMs, error: String(error) });
+      throw error;
+    }
+    ctx.emit(node, { type: 'subcall-finished', id: child.id, kind: 'rlm', ok: true, replyChars: child.answer.length, durationMs: child.durationMs });
+    return child.ready ? child.answer : prompts.recursiveStopped(child.limitHit, child.answer);
+  }, childSignal);
 }
 
 export function newRlmTrace(ctx: RunContext, depth: number, query: string, files: string[] | null): TraceRlm {

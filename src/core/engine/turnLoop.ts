@@ -9,7 +9,7 @@
 import type { ChatMessage, Completion } from '../providers/types';
 import type { ReadRecord, Repo } from '../repo/types';
 import { SANDBOX_DEFAULTS, Sandbox, type CellOutcome } from '../sandbox/sandbox';
-import { parseReply } from '../sandbox/codeBlocks';
+import { MAX_CELLS_PER_REPLY, MAX_REPLY_CHARS, parseReply } from '../sandbox/codeBlocks';
 import { withDefaults } from '../util/withDefaults';
 import { citationsFromReadLog } from './citations';
 import { hostCallHandler, type NodeCalls } from './hostCalls';
@@ -84,11 +84,11 @@ export async function runNode(run: NodeRun): Promise<void> {
   const ownSandbox = run.sandbox === null;
   const sandbox =
     run.sandbox ??
-    new Sandbox({ repoName: repo.name, api: ctx.api, ...ctx.sandboxSettings, handleCall });
+    new Sandbox({ repoName: repo.name, api: ctx.api, ...ctx.memory.child, ...ctx.sandboxSettings, handleCall });
   const warming = sandbox.warm();
   warming.catch(() => {});
 
-  const sandboxLimits = withDefaults(SANDBOX_DEFAULTS, ctx.sandboxSettings);
+  const sandboxLimits = withDefaults({ ...SANDBOX_DEFAULTS, ...(ownSandbox ? ctx.memory.child : ctx.memory.root) }, ctx.sandboxSettings);
   const head: ChatMessage[] = [
     {
       role: 'system',
@@ -101,6 +101,14 @@ export async function runNode(run: NodeRun): Promise<void> {
         subCallConcurrency: limits.subCallConcurrency,
         maxOutputChars: sandboxLimits.maxOutputChars,
         cellTimeoutMs: sandboxLimits.cellTimeoutMs,
+        cell: {
+          maxChars: sandboxLimits.maxCellChars,
+          maxCalls: sandboxLimits.maxCallsPerCell,
+          callsAtOnce: sandboxLimits.maxCallsInFlight,
+          maxBytes: sandboxLimits.maxCellBytes,
+          arrayBufferMb: sandboxLimits.arrayBufferMb,
+          heapMb: sandboxLimits.heapMb,
+        },
         subcalls: ctx.subcalls,
         subPromptChars: recommendedPromptChars(ctx),
       }),
@@ -111,6 +119,25 @@ export async function runNode(run: NodeRun): Promise<void> {
   let nudged = false;
   let subCallNoticeSent = false;
   let lastOutput = '';
+  /** The status line that ends a turn's feedback, with the notice of a last turn or a spent budget. */
+  const statusFor = (iteration: number): string => {
+    let finalTurn: string | null = null;
+    if (iteration + 1 === limits.maxIterations) finalTurn = prompts.FINAL_TURN_NOTICE;
+    else if (ctx.budget.subCallsLeft === 0 && ctx.subcalls && !subCallNoticeSent) {
+      subCallNoticeSent = true;
+      finalTurn = prompts.SUBCALL_BUDGET_NOTICE;
+    }
+    const answer = sandbox.currentAnswer;
+    return prompts.statusLine({
+      iteration,
+      maxIterations: limits.maxIterations,
+      subCallsUsed: ctx.budget.subCalls,
+      maxSubCalls: limits.maxSubCalls,
+      answerChars: answer.content.length,
+      answerReady: answer.ready,
+      finalTurn,
+    });
+  };
   sandbox.setAnswer({ content: '', ready: false });
 
   try {
@@ -173,6 +200,17 @@ export async function runNode(run: NodeRun): Promise<void> {
       ctx.emit(node, { type: 'model-replied', iteration, text: completion.text, ...completion.usage });
       ctx.emit(node, { type: 'usage', totals: ctx.budget.totals() });
 
+      if (completion.text.length > MAX_REPLY_CHARS) {
+        // Not parsed, so nothing in it runs; the history and trace keep only its start, so
+        // that the conversation stays bounded.
+        const kept = prompts.shortenedReply(completion.text);
+        step.reply = kept;
+        const sections = [prompts.replyTooLong(completion.text.length, MAX_REPLY_CHARS, sandboxLimits.maxCellChars)];
+        sections.push(statusFor(iteration));
+        turns.push({ reply: { role: 'assistant', content: kept }, feedback: { role: 'user', content: sections.join('\n\n') } });
+        endStep();
+        continue;
+      }
       const reply: ChatMessage = { role: 'assistant', content: completion.text };
       const parsed = parseReply(completion.text);
 
@@ -194,6 +232,11 @@ export async function runNode(run: NodeRun): Promise<void> {
 
       const sections: string[] = [];
       let ready = false;
+      // A reply of thousands of tiny blocks would hold the turn for as many sandbox round trips.
+      if (parsed.cells.length > MAX_CELLS_PER_REPLY) {
+        sections.push(prompts.tooManyCells(parsed.cells.length, MAX_CELLS_PER_REPLY));
+        parsed.cells.length = MAX_CELLS_PER_REPLY;
+      }
       for (let i = 0; i < parsed.cells.length; i++) {
         const cell = parsed.cells[i]!;
         const before = sandbox.currentAnswer.content;
@@ -223,24 +266,7 @@ export async function runNode(run: NodeRun): Promise<void> {
       endStep();
       if (ready) break;
 
-      let finalTurn: string | null = null;
-      if (iteration + 1 === limits.maxIterations) finalTurn = prompts.FINAL_TURN_NOTICE;
-      else if (ctx.budget.subCallsLeft === 0 && ctx.subcalls && !subCallNoticeSent) {
-        subCallNoticeSent = true;
-        finalTurn = prompts.SUBCALL_BUDGET_NOTICE;
-      }
-      const answer = sandbox.currentAnswer;
-      sections.push(
-        prompts.statusLine({
-          iteration,
-          maxIterations: limits.maxIterations,
-          subCallsUsed: ctx.budget.subCalls,
-          maxSubCalls: limits.maxSubCalls,
-          answerChars: answer.content.length,
-          answerReady: answer.ready,
-          finalTurn,
-        }),
-      );
+      sections.push(statusFor(iteration));
       turns.push({ reply, feedback: { role: 'user', content: sections.join('\n\n') } });
     }
   } finally {

@@ -31,15 +31,17 @@ const syncDirs: RepoFs = {
 };
 
 /**
- * The size of every listed file, by a synchronous stat here (links: of their target, which
- * the walk checked is a file inside). It is only a number: contents are always read by the
- * host through a checked handle, so a file swapped meanwhile can at worst show a wrong size.
+ * The size of every listed file, by a synchronous lstat here; NaN for a link, which the host
+ * sizes through a checked handle when it needs to. These are hints only (what to stream, how
+ * to group): a directory swapped for a link mid-walk could still lend a name an outside size,
+ * so the host never reports them as a file's size (snapshot.ts).
  */
 function sizesOf(root: string, files: readonly string[]): Float64Array {
   const sizes = new Float64Array(files.length);
   for (let i = 0; i < files.length; i++) {
     try {
-      sizes[i] = fs.statSync(path.join(root, files[i]!)).size;
+      const stat = fs.lstatSync(path.join(root, files[i]!));
+      sizes[i] = stat.isFile() ? stat.size : Number.NaN;
     } catch {
       sizes[i] = Number.NaN;
     }

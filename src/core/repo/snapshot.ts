@@ -43,7 +43,14 @@ export class Snapshot {
   private readonly sizes = new Map<string, Promise<number>>();
   private readonly binary = new Map<string, Promise<boolean>>();
   private readonly lineCounts = new Map<string, Promise<LineCountResult>>();
+  /** Sizes a checked handle measured (a whole read): what `size` may report. */
   private readonly knownSizes = new Map<string, number>();
+  /**
+   * Sizes the listing measured by name, in bulk. Only hints (which files to stream, how to
+   * group and summarise): a name swapped to outside mid-walk could lend them an outside size,
+   * so `stat` and `info` never report them.
+   */
+  private readonly listedSizes = new Map<string, number>();
   /** Files a whole read found bigger than `maxReadBytes`: not opened again for that. */
   private readonly tooBig = new Set<string>();
   readonly gate: Gate;
@@ -64,7 +71,7 @@ export class Snapshot {
         let set: Set<string> | undefined;
         const sizes = listing.sizes;
         if (sizes !== undefined && sizes.length === listing.files.length) {
-          for (let i = 0; i < sizes.length; i++) if (!Number.isNaN(sizes[i]!)) this.knownSizes.set(listing.files[i]!, sizes[i]!);
+          for (let i = 0; i < sizes.length; i++) if (!Number.isNaN(sizes[i]!)) this.listedSizes.set(listing.files[i]!, sizes[i]!);
         }
         return {
           files: listing.files,
@@ -85,7 +92,7 @@ export class Snapshot {
     return this.listingPromise;
   }
 
-  /** Size in bytes (of the target, for a symbolic link). */
+  /** Size in bytes (of the target, for a symbolic link), as a checked handle measures it. */
   size(rel: string): Promise<number> {
     const known = this.knownSizes.get(rel);
     if (known !== undefined && !this.sizes.has(rel)) this.sizes.set(rel, Promise.resolve(known));
@@ -99,7 +106,7 @@ export class Snapshot {
   async sizesOf(rels: readonly string[]): Promise<number[]> {
     const unknown: number[] = [];
     const sizes = await mapSliced(rels, (rel, i) => {
-      const known = this.knownSizes.get(rel);
+      const known = this.knownSizes.get(rel) ?? this.listedSizes.get(rel);
       if (known === undefined) unknown.push(i);
       return known ?? 0;
     });
@@ -126,7 +133,7 @@ export class Snapshot {
    * instead). One open of the file: its size comes with it.
    */
   async bytes(rel: string): Promise<Uint8Array | null> {
-    const known = this.knownSizes.get(rel);
+    const known = this.knownSizes.get(rel) ?? this.listedSizes.get(rel);
     if ((known !== undefined && known > this.maxReadBytes) || this.tooBig.has(rel)) return null;
     const bytes = await this.gate.run(known ?? this.maxReadBytes, () => this.source.readBytes(rel, this.maxReadBytes));
     if (bytes === null) this.tooBig.add(rel);

@@ -1,5 +1,5 @@
 /**
- * The sandbox API: the one definition from which the worker builds its endowments, the
+ * The sandbox API: the one definition from which the sandbox process builds its endowments, the
  * host validates arguments and dispatches calls, and the system prompt and README document
  * the API. Each host function carries its handler, so adding a function is adding an entry:
  * the endowment, the argument checks, the dispatch and the documentation all follow.
@@ -64,7 +64,7 @@ export interface HostFunction {
   describe?(args: unknown[], result: unknown): string;
 }
 
-/** Something the worker provides itself, without a host round trip. */
+/** Something the sandbox process provides itself, without a host round trip. */
 export interface GuestBuiltin {
   kind: 'builtin';
   name: string;

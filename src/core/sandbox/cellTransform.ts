@@ -89,6 +89,8 @@ function syntaxMessage(source: string, err: unknown): string {
   return `SyntaxError: ${message} (line ${e.loc.line}, column ${e.loc.column + 1})\n  ${text}\n  ${' '.repeat(e.loc.column)}^`;
 }
 
+const NESTED_TOO_DEEPLY = 'The cell is nested too deeply to parse (brackets, calls or blocks inside one another thousands of levels deep). Build deep data with a loop instead of writing it out.';
+
 export function transformCell(source: string, reservedGlobals: readonly string[] = CORE_SANDBOX_API.reservedGlobals): TransformResult {
   const rejection = findSesRejection(source);
   if (rejection) return { ok: false, message: rejection };
@@ -103,10 +105,22 @@ export function transformCell(source: string, reservedGlobals: readonly string[]
       locations: true,
     }) as Node;
   } catch (err) {
+    // acorn recurses per level of nesting: a cell of 100,000 "[" runs out of stack (acorn says
+    // "Not enough stack space"), which is no syntax error the model can fix where it points.
+    if (err instanceof RangeError || /stack space/.test(String((err as Error)?.message))) return { ok: false, message: NESTED_TOO_DEEPLY };
     return { ok: false, message: syntaxMessage(source, err) };
   }
 
   const declared: string[] = [];
+  try {
+    return rewrite(program, source, reservedGlobals, declared);
+  } catch (err) {
+    if (err instanceof RangeError) return { ok: false, message: NESTED_TOO_DEEPLY };
+    throw err;
+  }
+}
+
+function rewrite(program: Node, source: string, reservedGlobals: readonly string[], declared: string[]): TransformResult {
   const edits: Array<{ start: number; end: number; text: string }> = [];
   const hoisted: string[] = [];
   const src = (n: Node) => source.slice(n.start, n.end);

@@ -1,23 +1,35 @@
 /**
- * The sandbox worker: runs model-written cells in an SES Compartment.
+ * The sandbox process: runs model-written cells in an SES Compartment.
  *
- * `lockdown()` freezes every built-in of the realm it runs in, which is why it runs here,
- * in a worker thread of its own, and never in the extension host that other extensions
- * share. Everything the guest can touch is created below and hardened; host functions
- * are stubs that post plain data to the host and await its reply. CPU and memory are
- * bounded from outside (the host's timer and the worker's resourceLimits).
+ * It is a child process of the host, not a worker thread: V8 aborts the whole process when a
+ * single allocation overshoots the heap limit (`new Array(1e8).fill(0)`), or on some size
+ * checks (`"ab".repeat(2 ** 26).split("")`), and a worker's resourceLimits cannot catch that
+ * (nodejs/node#47224). Here such an abort ends this process only; the host sees it exit and
+ * starts another. `lockdown()` freezes every built-in of the realm it runs in, which is why
+ * it runs here and never in the extension host that other extensions share.
+ *
+ * Everything the guest can touch is created below and hardened; host functions are stubs
+ * that encode their arguments as JSON (plainData.ts), measured and capped as they are
+ * produced, send them to the host and await its reply. CPU and heap are bounded from outside
+ * (the host's timer, V8's --max-old-space-size); typed-array memory by guestMemory.ts.
  */
+// First: it wraps the allocators that SES and its shims capture when they load.
+import './runtimeFlags';
+import { configureGuestMemory } from './guestMemory';
 import 'ses';
-import { parentPort, workerData } from 'node:worker_threads';
 import { inspect } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { transformCell } from './cellTransform';
+import { LineReader, encodeLine } from './channel';
+import { encodeArguments, encodeValue } from './plainData';
 import type { AnswerState, GuestVariable, HostToWorker, WorkerInit, WorkerToHost } from './protocol';
 
-const init = workerData as WorkerInit;
-const port = parentPort!;
-
-// Guest promises that reject unobserved must not crash the worker (Node's default).
+// Guest promises that reject unobserved must not end the process (Node's default).
 process.on('unhandledRejection', () => {});
 process.on('uncaughtException', () => {});
+
+// On POSIX the zygote ends this process when the host is gone; on Windows it watches itself.
+if (process.argv.includes('--rlm-watchdog')) startWatchdog();
 
 lockdown({
   errorTaming: 'safe',
@@ -28,6 +40,32 @@ lockdown({
   overrideTaming: 'moderate',
   reporting: 'none',
 } as Parameters<typeof lockdown>[0]);
+
+/**
+ * Ends this process when the host is gone, even while a guest loop holds the main thread:
+ * a thread of its own checks the parent every second. Without it, a host that crashed while
+ * a cell spun would leave the loop running for good. Windows only: on POSIX the zygote that
+ * started this process ends it when the host goes (zygote.ts).
+ */
+function startWatchdog(): void {
+  const source = `
+    const { workerData: parent } = require('node:worker_threads');
+    setInterval(() => {
+      let alive = process.ppid === parent;
+      if (alive) {
+        try { process.kill(parent, 0); } catch (e) { alive = e.code === 'EPERM'; }
+      }
+      if (!alive) process.kill(process.pid, 'SIGKILL');
+    }, 1000);`;
+  const watchdog = new Worker(source, {
+    eval: true,
+    workerData: process.ppid,
+    env: {},
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
+  });
+  watchdog.unref();
+}
 
 const INSPECT_OPTIONS = {
   // Never run guest-defined inspection hooks or getters from trusted code.
@@ -42,16 +80,21 @@ const INSPECT_OPTIONS = {
 } as const;
 
 function send(message: WorkerToHost): void {
-  port.postMessage(message);
+  process.stdout.write(encodeLine(message));
 }
+
+let init!: WorkerInit;
 
 // ---- per-cell state -------------------------------------------------------------------
 
 let currentCell = -1;
-let repoName = init.repoName;
+let repoName = '';
 let output = '';
 let cutChars = 0;
 let answer: { content: unknown; ready: unknown } = { content: '', ready: false };
+/** Host calls this cell has sent, and the bytes of their arguments. */
+let cellCalls = 0;
+let cellBytes = 0;
 
 function append(text: string): void {
   const room = init.maxOutputChars - output.length;
@@ -91,10 +134,9 @@ function describeErrorUncapped(error: unknown): string {
   }
 }
 
-const MAX_ANSWER_CHARS = 1_000_000;
-
 function readAnswer(): { answer: AnswerState; problem: string | null } {
   const fallback = { answer: { content: '', ready: false }, problem: null as string | null };
+  const max = init.maxAnswerChars;
   try {
     const content = Object.getOwnPropertyDescriptor(answer, 'content');
     const ready = Object.getOwnPropertyDescriptor(answer, 'ready');
@@ -103,14 +145,19 @@ function readAnswer(): { answer: AnswerState; problem: string | null } {
     }
     let text: string;
     const v = content?.value;
+    const tooLong = (n: string) => `answer.content is ${n} characters; keep it under ${withThousands(max)}.`;
     if (v === undefined || v === null) text = '';
-    else if (typeof v === 'string') text = v;
-    else if (typeof v === 'number' || typeof v === 'boolean') text = String(v);
-    else if (typeof v === 'object') text = JSON.stringify(v, null, 2) ?? '';
-    else return { ...fallback, problem: `answer.content must be a string, got ${typeof v}.` };
-    if (text.length > MAX_ANSWER_CHARS) {
-      return { ...fallback, problem: `answer.content is ${text.length} characters; keep it under ${MAX_ANSWER_CHARS}.` };
-    }
+    else if (typeof v === 'string') {
+      if (v.length > max) return { ...fallback, problem: tooLong(withThousands(v.length)) };
+      text = v;
+    } else if (typeof v === 'number' || typeof v === 'boolean') text = String(v);
+    else if (typeof v === 'object') {
+      // Bounded as it is written: an answer object of gigabytes is refused at the cap.
+      const encoded = encodeValue(v, 'answer.content', max);
+      if (!encoded.ok) return { ...fallback, problem: encoded.tooBig ? tooLong(`over ${withThousands(max)}`) : `${encoded.message}.` };
+      text = JSON.stringify(JSON.parse(encoded.json), null, 2);
+      if (text.length > max) return { ...fallback, problem: tooLong(withThousands(text.length)) };
+    } else return { ...fallback, problem: `answer.content must be a string, got ${typeof v}.` };
     const r = ready?.value;
     // Only the boolean ends the run: "false", 0 or "no" must not finish it by accident, and a
     // string "true" is most likely a slip the model can fix in one line.
@@ -146,58 +193,60 @@ function withThousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** Characters all arguments of one host call may hold together (the host copies every one). */
-const MAX_CALL_CHARS = 50_000_000;
-const MAX_CALL_DEPTH = 64;
-
-/**
- * Refuses arguments too big or too deep to send: structured clone copies every string
- * onto the host's heap before the host can look at it, and a host with a smaller stack
- * than this worker fails to read deeply nested data. Null when the arguments may go.
- */
-function oversize(args: unknown[]): string | null {
-  let chars = 0;
-  const stack: Array<[unknown, number]> = [[args, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value === 'string') chars += value.length;
-    else if (value !== null && typeof value === 'object') {
-      if (depth >= MAX_CALL_DEPTH) return `arguments are nested more than ${MAX_CALL_DEPTH} levels deep`;
-      const items = Array.isArray(value) ? value : Object.values(value);
-      chars += items.length;
-      if (chars > MAX_CALL_CHARS) break;
-      for (const item of items) stack.push([item, depth + 1]);
-    } else chars += 8;
-    if (chars > MAX_CALL_CHARS) return `arguments hold more than ${withThousands(MAX_CALL_CHARS)} characters in all; send less per call`;
-  }
-  return null;
+function megabytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }
 
-function hostFunction(name: string): (...args: unknown[]) => Promise<unknown> {
+/** Why a call cannot be sent, or null when it can; `encoded` is set when it can. */
+function callProblem(name: string, encoded: ReturnType<typeof encodeArguments>, room: number): string | null {
+  if (encoded.ok) return null;
+  if (!encoded.tooBig) return `${name}: ${encoded.message}.`;
+  if (room < init.maxCallBytes) {
+    return (
+      `${name}: this cell has sent ${megabytes(cellBytes)} to the host and these arguments do not fit in the ` +
+      `${megabytes(init.maxCellBytes)} one cell may send. Continue in the next cell (variables persist), or send less.`
+    );
+  }
+  return `${name}: the arguments are over ${megabytes(init.maxCallBytes)} as JSON, the most one call may send. Send less per call, e.g. split the batch or the text into several calls.`;
+}
+
+function hostFunction(name: string, params: string[]): (...args: unknown[]) => Promise<unknown> {
   const leaf = name.split('.').pop()!;
   const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     [leaf]: (...args: unknown[]) => {
       // A call made after its cell ended never settles: nothing runs in the background.
       if (currentCell < 0) return new Promise(() => {});
-      const callId = nextCallId++;
       return new Promise((resolve, reject) => {
-        let tooBig: string | null;
-        try {
-          tooBig = oversize(args);
-        } catch {
-          tooBig = 'arguments could not be measured';
-        }
-        if (tooBig !== null) {
-          reject(makeError('RangeError', `${name}: ${tooBig}.`));
+        if (cellCalls >= init.maxCallsPerCell) {
+          reject(
+            makeError(
+              'RangeError',
+              `${name}: this cell has made ${withThousands(cellCalls)} sandbox calls, the most one cell may make. ` +
+                'Continue in the next cell (variables persist), or narrow down first (repo.grep, filters) so that fewer calls are needed.',
+            ),
+          );
           return;
         }
+        const room = Math.min(init.maxCallBytes, init.maxCellBytes - cellBytes);
+        let encoded: ReturnType<typeof encodeArguments>;
         try {
-          send({ type: 'rpc', cellId: currentCell, callId, name, args });
+          encoded = encodeArguments(args, params, room);
         } catch {
-          reject(makeError('TypeError', `${name}: arguments must be plain data (strings, numbers, booleans, arrays and plain objects).`));
+          encoded = { ok: false, message: 'the arguments could not be read', tooBig: false };
+        }
+        const problem = callProblem(name, encoded, room);
+        if (problem !== null || !encoded.ok) {
+          reject(makeError(!encoded.ok && encoded.tooBig ? 'RangeError' : 'TypeError', problem ?? `${name}: the arguments could not be sent.`));
           return;
         }
+        cellCalls++;
+        cellBytes += encoded.bytes;
+        const callId = nextCallId++;
         pending.set(callId, { resolve, reject });
+        // The arguments go as the JSON just measured, not encoded a second time.
+        const head = JSON.stringify({ type: 'rpc', cellId: currentCell, callId, name, undefinedAt: encoded.undefinedAt });
+        process.stdout.write(`${head.slice(0, -1)},"args":${encoded.json}}\n`);
       });
     },
   };
@@ -206,7 +255,7 @@ function hostFunction(name: string): (...args: unknown[]) => Promise<unknown> {
 
 function buildEndowments(): Record<string, unknown> {
   const roots: Record<string, any> = {};
-  const functions = new Map(init.hostFunctions.map((name) => [name, hostFunction(name)]));
+  const functions = new Map(init.hostFunctions.map((f) => [f.name, hostFunction(f.name, f.params)]));
   for (const [name, fn] of functions) {
     const parts = name.split('.');
     if (parts.length === 1) {
@@ -231,19 +280,58 @@ function buildEndowments(): Record<string, unknown> {
   return roots;
 }
 
-const compartment = new Compartment({ __options__: true, globals: { Date, Math } } as any);
-const guestGlobal = compartment.globalThis as Record<string, unknown>;
-for (const [name, value] of Object.entries(buildEndowments())) {
-  Object.defineProperty(guestGlobal, name, { value, writable: false, enumerable: true, configurable: false });
+let compartment!: Compartment;
+let guestGlobal!: Record<string, unknown>;
+/** Every global the compartment has before any cell runs: builtins and endowments. */
+let baselineGlobals = new Set<string | symbol>();
+
+function buildCompartment(): void {
+  compartment = new Compartment({ __options__: true, globals: { Date, Math } } as any);
+  guestGlobal = compartment.globalThis as Record<string, unknown>;
+  for (const [name, value] of Object.entries(buildEndowments())) {
+    Object.defineProperty(guestGlobal, name, { value, writable: false, enumerable: true, configurable: false });
+  }
+  limitCompilers();
+  // `answer` is a fresh object each cell, reached through a getter the guest cannot replace.
+  // The getter is reachable through the property descriptor, so it is hardened like every endowment.
+  Object.defineProperty(guestGlobal, 'answer', { get: harden(() => answer), enumerable: true, configurable: false });
+  baselineGlobals = new Set(Reflect.ownKeys(guestGlobal));
 }
-// `answer` is a fresh object each cell, reached through a getter the guest cannot replace.
-// The getter is reachable through the property descriptor, so it is hardened like every endowment.
-Object.defineProperty(guestGlobal, 'answer', { get: harden(() => answer), enumerable: true, configurable: false });
+
+/**
+ * Compiling code costs memory outside V8's heap limit, many times the source (a 20 MB array
+ * literal took 340 MB of the parser's own memory). Code a cell builds at run time
+ * (Function, indirect eval) is held to the size of a cell; nested Compartments, which
+ * would bring evaluators of their own, are not offered: model code has no use for them.
+ */
+function limitCompilers(): void {
+  const max = init.maxCellChars;
+  const tooLong = (what: string, chars: number) =>
+    new RangeError(`${what} was given ${withThousands(chars)} characters of code, more than the ${withThousands(max)} a cell may have. Write the code in the cell instead.`);
+  const OriginalFunction = guestGlobal.Function as (...args: string[]) => unknown;
+  const originalEval = guestGlobal.eval as (source: unknown) => unknown;
+  const Function = function Function(this: unknown, ...args: unknown[]) {
+    // Converted once, here: a toString that answers differently the second time cannot change the size checked.
+    const sources = args.map((a) => `${a as string}`);
+    const chars = sources.reduce((n, t) => n + t.length, 0);
+    if (chars > max) throw tooLong('Function', chars);
+    return Reflect.apply(OriginalFunction, this, sources);
+  };
+  Object.defineProperty(Function, 'prototype', { value: (OriginalFunction as { prototype: unknown }).prototype });
+  const evaluate = {
+    eval(source: unknown) {
+      if (typeof source === 'string' && source.length > max) throw tooLong('eval', source.length);
+      return originalEval(source);
+    },
+  }.eval;
+  for (const [name, value] of [['Function', Function], ['eval', evaluate]] as const) {
+    Object.defineProperty(guestGlobal, name, { value: harden(value), writable: false, enumerable: false, configurable: false });
+  }
+  delete guestGlobal.Compartment;
+}
 
 // ---- what earlier cells left behind ---------------------------------------------------------
 
-/** Every global the compartment has before any cell runs: builtins and endowments. */
-const baselineGlobals = new Set(Reflect.ownKeys(guestGlobal));
 const MAX_VARIABLES = 60;
 
 /**
@@ -287,15 +375,23 @@ async function runCell(message: Extract<HostToWorker, { type: 'run' }>): Promise
   pending.clear();
   output = '';
   cutChars = 0;
+  cellCalls = 0;
+  cellBytes = 0;
   answer = { content: message.answer.content, ready: message.answer.ready };
   let error: string | null = null;
   try {
-    for (const name of message.declaredNames) {
-      if (!Object.prototype.hasOwnProperty.call(guestGlobal, name)) {
-        Object.defineProperty(guestGlobal, name, { value: undefined, writable: true, enumerable: true, configurable: true });
+    // Parsed here, not on the host: the parse of a hostile cell costs this process's time,
+    // which the host's cell timer bounds, never the host's event loop.
+    const transformed = transformCell(message.source, init.reservedGlobals);
+    if (!transformed.ok) error = transformed.message;
+    else {
+      for (const name of transformed.declaredNames) {
+        if (!Object.prototype.hasOwnProperty.call(guestGlobal, name)) {
+          Object.defineProperty(guestGlobal, name, { value: undefined, writable: true, enumerable: true, configurable: true });
+        }
       }
+      await compartment.evaluate(transformed.script);
     }
-    await compartment.evaluate(message.script);
   } catch (e) {
     error = describeError(e);
   }
@@ -307,8 +403,15 @@ async function runCell(message: Extract<HostToWorker, { type: 'run' }>): Promise
   send({ type: 'done', cellId: message.cellId, output, cutChars, error, answer: finalAnswer, answerProblem: problem, unawaitedCalls });
 }
 
-port.on('message', (message: HostToWorker) => {
+function onMessage(message: HostToWorker): void {
   switch (message.type) {
+    case 'init':
+      init = message;
+      repoName = message.repoName;
+      configureGuestMemory({ budgetBytes: message.arrayBufferBytes });
+      buildCompartment();
+      send({ type: 'ready' });
+      break;
     case 'run':
       void runCell(message);
       break;
@@ -334,6 +437,14 @@ port.on('message', (message: HostToWorker) => {
       break;
     }
   }
-});
+}
 
-send({ type: 'ready' });
+// The host is trusted: its lines are not capped here (this process's heap bounds them).
+const reader = new LineReader(
+  Number.MAX_SAFE_INTEGER,
+  (line) => onMessage(JSON.parse(line) as HostToWorker),
+  () => {},
+);
+process.stdin.on('data', (chunk: Buffer) => reader.push(chunk));
+// The host closed the pipe: it is done with this sandbox, or gone.
+process.stdin.on('end', () => process.exit(0));

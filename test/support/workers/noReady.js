@@ -1,0 +1,3 @@
+// A stand-in sandbox process that starts but never says it is ready.
+process.stdin.resume();
+setInterval(() => {}, 1 << 30);
