@@ -7,12 +7,12 @@
  *
  * Idle, a session holds one sandbox process and nothing else; `dispose()` ends it.
  */
-import type { ReadRecord, Repo } from '../repo/types';
+import type { Repo } from '../repo/types';
 import { CORE_SANDBOX_API, type HostFunction, type SandboxApi } from '../sandbox/api';
 import { Sandbox, type ResetReason } from '../sandbox/sandbox';
 import type { Clock } from '../util/clock';
 import { withDefaults } from '../util/withDefaults';
-import { citationsFromReadLog } from './citations';
+import { ReadLedger } from './citations';
 import type { RlmEventListener } from './events';
 import { DEFAULT_LIMITS, memoryPlanFor, stopNote, type LimitName, type Limits, type ModelPrice, type UsageTotals } from './limits';
 import * as prompts from './prompts';
@@ -171,14 +171,14 @@ export class RlmSession {
     });
     const history = options.history ?? this.exchanges;
     const followUp = history.length > 0;
-    const log: ReadRecord[] = [];
+    const ledger = new ReadLedger();
     const startedAt = new Date().toISOString();
     const rootTrace = newRlmTrace(ctx, 0, query, options.scope ?? null);
     const rootNode = { id: rootTrace.id, parentId: null, depth: 0 };
     let repoName = '';
 
-    const finish = (): RlmResult => {
-      const citations = citationsFromReadLog(log);
+    const finish = async (): Promise<RlmResult> => {
+      const citations = await ledger.citations();
       const usage = ctx.budget.totals();
       const stoppedBy = rootTrace.ready ? null : rootTrace.limitHit;
       return {
@@ -211,12 +211,12 @@ export class RlmSession {
           const summary = await r.summary();
           return followUp ? prompts.followUpMessage(query, summary, { history, variables, resetDuringLast }) : prompts.firstUserMessage(query, summary);
         },
-        sink: (r) => log.push(r),
+        sink: (r) => ledger.add(r),
         signal: ctx.signal,
       });
-      return finish();
+      return await finish();
     } catch (error) {
-      throw new RlmRunError(error instanceof Error ? error.message : String(error), finish(), error);
+      throw new RlmRunError(error instanceof Error ? error.message : String(error), await finish(), error);
     } finally {
       end();
       this.exchanges.push({ question: query, answer: rootTrace.answer });

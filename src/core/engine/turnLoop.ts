@@ -11,7 +11,7 @@ import type { ReadRecord, Repo } from '../repo/types';
 import { SANDBOX_DEFAULTS, Sandbox, type CellOutcome } from '../sandbox/sandbox';
 import { MAX_CELLS_PER_REPLY, MAX_REPLY_CHARS, parseReply } from '../sandbox/codeBlocks';
 import { withDefaults } from '../util/withDefaults';
-import { citationsFromReadLog } from './citations';
+import { ReadLedger } from './citations';
 import { hostCallHandler, type NodeCalls } from './hostCalls';
 import { stopNote } from './limits';
 import * as prompts from './prompts';
@@ -54,10 +54,10 @@ export async function runNode(run: NodeRun): Promise<void> {
 
   // Reads are reported where they happen: to the step that made them, up to the parent, and
   // as an event for a UI that attaches references while the run goes.
-  let stepReads: ReadRecord[] = [];
+  let stepReads = new ReadLedger();
   const record = (r: ReadRecord): void => {
     const rec = { ...r, unsaved: r.unsaved ?? false };
-    stepReads.push(rec);
+    stepReads.add(rec);
     run.sink(rec);
     ctx.emit(node, { type: 'read', ...rec });
   };
@@ -73,7 +73,7 @@ export async function runNode(run: NodeRun): Promise<void> {
       sandbox: null,
       opening: async (r) => prompts.firstUserMessage(child.query, await r.summary()),
       sink: (r) => {
-        stepReads.push(r);
+        stepReads.add(r);
         run.sink(r);
       },
       signal: childSignal,
@@ -167,10 +167,10 @@ export async function runNode(run: NodeRun): Promise<void> {
         durationMs: 0,
       };
       trace.steps.push(step);
-      stepReads = [];
-      const endStep = () => {
+      stepReads = new ReadLedger();
+      const endStep = async (): Promise<void> => {
         step.durationMs = performance.now() - stepStarted;
-        step.filesRead = citationsFromReadLog(stepReads);
+        step.filesRead = await stepReads.citations();
       };
       currentStep = step;
 
@@ -184,7 +184,7 @@ export async function runNode(run: NodeRun): Promise<void> {
           onRetry: (r) => ctx.emit(node, { type: 'retry', ...r }),
         });
       } catch (error) {
-        endStep();
+        await endStep();
         const reason = signal.aborted ? nodeStopReason(ctx, signal) : null;
         if (reason) {
           trace.limitHit = reason;
@@ -208,7 +208,7 @@ export async function runNode(run: NodeRun): Promise<void> {
         const sections = [prompts.replyTooLong(completion.text.length, MAX_REPLY_CHARS, sandboxLimits.maxCellChars)];
         sections.push(statusFor(iteration));
         turns.push({ reply: { role: 'assistant', content: kept }, feedback: { role: 'user', content: sections.join('\n\n') } });
-        endStep();
+        await endStep();
         continue;
       }
       const reply: ChatMessage = { role: 'assistant', content: completion.text };
@@ -218,14 +218,14 @@ export async function runNode(run: NodeRun): Promise<void> {
         if (!nudged) {
           nudged = true;
           turns.push({ reply, feedback: { role: 'user', content: prompts.noCodeNudge(parsed.otherBlocks.map((b) => b.language), parsed.unclosed !== null) } });
-          endStep();
+          await endStep();
           continue;
         }
         // Second reply in a row without code: take it as the answer rather than loop.
         const current = sandbox.currentAnswer;
         if (!current.content.trim()) sandbox.setAnswer({ content: completion.text.trim(), ready: true });
         else sandbox.setAnswer({ ...current, ready: true });
-        endStep();
+        await endStep();
         break;
       }
       nudged = false;
@@ -263,7 +263,7 @@ export async function runNode(run: NodeRun): Promise<void> {
         }
         if (outcome.reset === 'cancelled') break;
       }
-      endStep();
+      await endStep();
       if (ready) break;
 
       sections.push(statusFor(iteration));

@@ -31,9 +31,11 @@ export interface ListingRequest {
   maxEntries?: number;
 }
 
+/** A listing's replies: the files (or the error), then, for a listing, its sizes. */
 export type ListingReply =
-  | { id: number; ok: true; files: string; count: number; links: string[]; special: Array<[string, SpecialKind]>; notes: string[]; sizes: Float64Array }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: true; files: string; count: number; links: string[]; special: Array<[string, SpecialKind]>; notes: string[] }
+  | { id: number; ok: false; error: string }
+  | { id: number; sizes: Float64Array };
 
 /** Idle time after which the worker ends (it is started again on the next listing). */
 export const IDLE_MS = 30_000;
@@ -48,6 +50,11 @@ export class ListingWorkerUnavailable extends Error {
 interface Pending {
   resolve(listing: DiskListing): void;
   reject(err: Error): void;
+  /** Settles the listing's sizes (null: the worker is gone before it measured them). */
+  sizes(sizes: Float64Array | null): void;
+  /** The files were handed over; the sizes are still to come. */
+  listed: boolean;
+  count: number;
 }
 
 let worker: Worker | null = null;
@@ -75,8 +82,10 @@ export function listInWorker(request: Omit<ListingRequest, 'id'>): Promise<DiskL
   const id = nextId++;
   clearTimeout(idleTimer);
   w.ref(); // a listing in flight keeps the process alive; an idle worker does not
+  let settleSizes!: (sizes: Float64Array | null) => void;
+  const sizes = new Promise<Float64Array | null>((resolve) => (settleSizes = resolve));
   return new Promise<DiskListing>((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    pending.set(id, { resolve: (listing) => resolve({ ...listing, sizes }), reject, sizes: settleSizes, listed: false, count: 0 });
     w.postMessage({ ...request, exclude: [...request.exclude], id } satisfies ListingRequest);
   });
 }
@@ -104,6 +113,12 @@ function finish(w: Worker, err: Error, started: boolean): void {
   if (worker !== w) return;
   worker = null;
   clearTimeout(idleTimer);
+  // Listings already handed over lose only their sizes (the view asks per file instead).
+  for (const [id, p] of pending) {
+    if (!p.listed) continue;
+    p.sizes(null);
+    pending.delete(id);
+  }
   if (!started) {
     for (const [, p] of pending) p.reject(new ListingWorkerUnavailable(err.message));
     pending.clear();
@@ -125,7 +140,16 @@ function finish(w: Worker, err: Error, started: boolean): void {
 async function settle(reply: ListingReply): Promise<void> {
   const p = pending.get(reply.id);
   if (p === undefined) return;
-  pending.delete(reply.id);
+  if ('sizes' in reply) {
+    pending.delete(reply.id);
+    p.sizes(reply.sizes instanceof Float64Array && reply.sizes.length === p.count ? reply.sizes : null);
+  } else if (reply.ok) {
+    p.listed = true;
+    p.count = reply.count;
+  } else {
+    pending.delete(reply.id);
+    p.sizes(null);
+  }
   if (pending.size === 0 && worker !== null) {
     worker.unref();
     const w = worker;
@@ -137,6 +161,7 @@ async function settle(reply: ListingReply): Promise<void> {
     }, IDLE_MS);
     idleTimer.unref();
   }
+  if ('sizes' in reply) return;
   if (!reply.ok) {
     p.reject(new RepoError(`Listing the workspace failed: ${reply.error}`));
     return;
@@ -146,7 +171,6 @@ async function settle(reply: ListingReply): Promise<void> {
     links: new Set(reply.links),
     special: new Map(reply.special),
     notes: reply.notes,
-    ...(reply.sizes instanceof Float64Array && reply.sizes.length === reply.count ? { sizes: reply.sizes } : {}),
   });
 }
 

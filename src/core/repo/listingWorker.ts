@@ -52,7 +52,6 @@ function sizesOf(root: string, files: readonly string[]): Float64Array {
 parentPort?.on('message', (request: ListingRequest) => {
   void listWorkspace({ ...request, fs: syncDirs, sliceMs: Number.POSITIVE_INFINITY }).then(
     (listing) => {
-      const sizes = sizesOf(request.root, listing.files);
       const reply: ListingReply = {
         id: request.id,
         ok: true,
@@ -61,9 +60,12 @@ parentPort?.on('message', (request: ListingRequest) => {
         links: [...listing.links],
         special: [...listing.special],
         notes: [...listing.notes],
-        sizes,
       };
-      parentPort!.postMessage(reply, [sizes.buffer as ArrayBuffer]);
+      parentPort!.postMessage(reply);
+      // Then the sizes (an lstat per file takes about as long as the walk): `repo.files()`
+      // need not wait for them, only the summary and clusters do.
+      const sizes = sizesOf(request.root, listing.files);
+      parentPort!.postMessage({ id: request.id, sizes } satisfies ListingReply, [sizes.buffer as ArrayBuffer]);
     },
     (err: unknown) => {
       const reply: ListingReply = { id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) };

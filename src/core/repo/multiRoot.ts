@@ -67,15 +67,19 @@ export class MultiRootSource implements WorkspaceSource {
       for (const note of listing.notes ?? []) notes.push(`In folder ${quotePath(name)}: ${note}`);
     });
     // Sizes only when every folder knows them (else the view asks per file, as without them).
-    let sizes: Float64Array | undefined;
-    if (listings.every((l) => l.sizes !== undefined)) {
-      sizes = new Float64Array(files.length);
-      let at = 0;
-      for (const l of listings) {
-        sizes.set(l.sizes!, at);
-        at += l.sizes!.length;
-      }
-    }
+    const total = files.length;
+    const sizes = listings.every((l) => l.sizes !== undefined)
+      ? Promise.all(listings.map((l) => l.sizes!)).then((parts) => {
+          if (parts.some((p) => p === null)) return null;
+          const joined = new Float64Array(total);
+          let at = 0;
+          for (const p of parts) {
+            joined.set(p!, at);
+            at += p!.length;
+          }
+          return joined;
+        })
+      : undefined;
     return { files, links, special, notes, ...(sizes ? { sizes } : {}) };
   }
 

@@ -53,9 +53,13 @@ export class OverlaySource implements WorkspaceSource {
     // The disk's sizes are wrong for files with unsaved text: leave those to size().
     const overlaid = new Set(this.texts.keys());
     if (overlaid.size === 0) return listing;
-    const sizes = listing.sizes.slice();
-    listing.files.forEach((f, i) => {
-      if (overlaid.has(f)) sizes[i] = Number.NaN;
+    const sizes = listing.sizes.then((known) => {
+      if (known === null) return null;
+      const copy = known.slice();
+      listing.files.forEach((f, i) => {
+        if (overlaid.has(f)) copy[i] = Number.NaN;
+      });
+      return copy;
     });
     return { ...listing, sizes };
   }

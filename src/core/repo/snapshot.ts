@@ -51,6 +51,8 @@ export class Snapshot {
    * so `stat` and `info` never report them.
    */
   private readonly listedSizes = new Map<string, number>();
+  /** Settles once `listedSizes` holds what the listing measured (or it measured nothing). */
+  private listedSizesReady: Promise<void> = Promise.resolve();
   /** Files a whole read found bigger than `maxReadBytes`: not opened again for that. */
   private readonly tooBig = new Set<string>();
   readonly gate: Gate;
@@ -69,10 +71,16 @@ export class Snapshot {
     this.listingPromise ??= this.source.list().then(
       (listing) => {
         let set: Set<string> | undefined;
-        const sizes = listing.sizes;
-        if (sizes !== undefined && sizes.length === listing.files.length) {
-          for (let i = 0; i < sizes.length; i++) if (!Number.isNaN(sizes[i]!)) this.listedSizes.set(listing.files[i]!, sizes[i]!);
-        }
+        // The sizes come after the files (the worker measures them once it has sent the
+        // listing): only what needs them (sizesOf) waits.
+        this.listedSizesReady =
+          listing.sizes?.then((sizes) =>
+            sizes === null || sizes.length !== listing.files.length
+              ? undefined
+              : mapSliced(listing.files, (f, i) => {
+                  if (!Number.isNaN(sizes[i]!)) this.listedSizes.set(f, sizes[i]!);
+                }).then(() => undefined),
+          ) ?? Promise.resolve();
         return {
           files: listing.files,
           links: listing.links,
@@ -104,6 +112,8 @@ export class Snapshot {
    * the rest asked a few at a time; 0 for a file that cannot be sized (gone, refused).
    */
   async sizesOf(rels: readonly string[]): Promise<number[]> {
+    await this.listing().catch(() => undefined);
+    await this.listedSizesReady;
     const unknown: number[] = [];
     const sizes = await mapSliced(rels, (rel, i) => {
       const known = this.knownSizes.get(rel) ?? this.listedSizes.get(rel);

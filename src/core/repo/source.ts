@@ -48,12 +48,14 @@ export interface SourceListing {
    */
   readonly special?: ReadonlyMap<string, SpecialKind>;
   /**
-   * Sizes in bytes, aligned with `files` (NaN where unknown), when the listing could learn
-   * them without opening anything (the disk listing worker stats each file it lists, off
-   * the host's thread). The view then needs no call per file for sizes (`summary()`,
-   * `clusters()`); reads still open each file the checked way. Absent: ask `size()`.
+   * Sizes in bytes, aligned with `files` (NaN where unknown), when the listing can learn
+   * them without opening anything (the disk listing worker lstats each file it listed, off
+   * the host's thread, after handing over the files: `files()` does not wait for them).
+   * The view then needs no call per file for sizes (`summary()`, `clusters()`); they are
+   * hints, and reads still open each file the checked way. Never rejects; null or absent:
+   * ask `size()`.
    */
-  readonly sizes?: Float64Array;
+  readonly sizes?: Promise<Float64Array | null>;
   /**
    * What the listing could not do as configured, in words for the user and the model: an
    * ignore file cut at its size or rule cap, one that is special or leads outside and so
