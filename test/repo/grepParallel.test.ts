@@ -11,7 +11,10 @@ import { findRipgrep } from '../../src/cli/ripgrep';
 import { ripgrepProcessLimit, ripgrepProcesses } from '../../src/core/repo/ripgrep';
 import { makeTempRepo, type TempRepo } from '../support/tempRepo';
 import { withoutSearch } from '../support/sources';
-import { sharedGrepWorkers } from '../../src/core/repo/grepWorkerPool';
+import { sharedGrepWorkers, workBudget } from '../../src/core/repo/grepWorkerPool';
+import { LineJudge } from '../../src/core/repo/lineJudge';
+import { Snapshot } from '../../src/core/repo/snapshot';
+import { sourceGrep } from '../../src/core/repo/sourceGrep';
 
 const RG = findRipgrep();
 
@@ -200,5 +203,44 @@ describe('grep stops its search as soon as it has its results', () => {
     await assert.rejects(first, /was cancelled/);
     assert.deepEqual((await second).map((h) => h.path), ['many.txt', 'many.txt']);
     assert.equal(await hostile, 'stopped');
+  });
+});
+
+describe('a grep cancelled before its search starts', () => {
+  let tmp: TempRepo;
+  before(() => {
+    tmp = makeTempRepo();
+    bigTree(tmp, 'needle');
+  });
+  after(() => tmp.cleanup());
+
+  // The grep was cancelled while it waited to get to its search (for the listing's sizes, a
+  // glob's selection): an abort listener added then never fires, so the search must look.
+  it('starts no rg and gives no matches', { skip: RG === null ? 'no bundled rg' : false }, async () => {
+    const source = new DiskSource(tmp.root, { ripgrepPath: RG });
+    const snapshot = new Snapshot(source, 8 * 1024 * 1024);
+    const files = (await snapshot.listing()).files;
+    const controller = new AbortController();
+    controller.abort();
+    let spawned = 0;
+    const off = ripgrepProcesses.onSpawn(() => spawned++);
+    try {
+      const result = await sourceGrep({
+        search: source.search!,
+        snapshot,
+        files,
+        index: new Map(files.map((f, i) => [f, i])),
+        query: { pattern: 'needle', ignoreCase: false, includeGlobs: null, paths: null },
+        partitions: null,
+        maxResults: 100,
+        judge: (wholeLines, onProgress) => new LineJudge({ pool: sharedGrepWorkers(), spec: { pattern: 'needle', flags: '' }, limit: 100, budget: workBudget(), signal: controller.signal, wholeLines, onProgress }),
+        signal: controller.signal,
+      });
+      await ripgrepProcesses.idle();
+      assert.equal(spawned, 0, 'no rg was started for a cancelled grep');
+      assert.deepEqual(result, []);
+    } finally {
+      off();
+    }
   });
 });

@@ -23,7 +23,7 @@ import type { OpenPurpose, OpenedFile, RepoFs } from './fsAccess';
 import { FileRefused, joinRel, nodeRepoFs, openInside, readChunks, readUpTo } from './fsAccess';
 import { describeFsError } from './fsErrors';
 import { listWorkspace, type DiskListing } from './listing';
-import { ListingWorkerUnavailable, listInWorker } from './listingPool';
+import { ListingWorkerUnavailable, SNIFF_BINARY, SNIFF_TEXT, listInWorker, sniffInWorker } from './listingPool';
 import { quotePath, resolveInside } from './pathGuard';
 import { SNIFF_BYTES, hasBinaryExtension, looksBinary } from './binary';
 import { excludedDirNames } from './globMatch';
@@ -68,6 +68,8 @@ export class DiskSource implements WorkspaceSource {
   private realRootPromise: Promise<string> | undefined;
   private readonly opens = new Gate(MAX_OPEN_FILES, 0);
   private readonly useWorker: boolean;
+  /** Sniffs asked during this turn of the event loop, sent to the worker together. */
+  private sniffBatch: Array<{ rel: string; resolve(binary: boolean | null): void; reject(err: unknown): void }> | null = null;
 
   /** Checks that `root` is a directory (synchronously, so a bad root fails where it is given). */
   constructor(root: string, options: DiskSourceOptions = {}) {
@@ -133,9 +135,41 @@ export class DiskSource implements WorkspaceSource {
     return this.withFile(rel, 'size', async ({ size }) => size);
   }
 
+  /**
+   * With the real file system, sniffs go to the listing worker, those of one turn of the
+   * event loop in one message (a grep that matched in 1,000 files asks for 1,000 of them):
+   * the same checked open there, with synchronous calls, instead of five hops each to the
+   * thread pool the extension host shares. A file the worker could not open, or no worker,
+   * is sniffed here, which also words the refusal.
+   */
   async isBinary(rel: string): Promise<boolean> {
     if (hasBinaryExtension(rel)) return true;
+    if (this.fs === nodeRepoFs && this.useWorker) {
+      const found = await new Promise<boolean | null>((resolve, reject) => {
+        if (this.sniffBatch === null) {
+          this.sniffBatch = [];
+          setImmediate(() => this.flushSniffs());
+        }
+        this.sniffBatch.push({ rel, resolve, reject });
+      });
+      if (found !== null) return found;
+    }
     return this.withFile(rel, 'sniff', async ({ file, size }) => looksBinary(await readUpTo(file, SNIFF_BYTES, size)));
+  }
+
+  private flushSniffs(): void {
+    const batch = this.sniffBatch ?? [];
+    this.sniffBatch = null;
+    void this.realRoot().then(
+      async (realRoot) => {
+        const sniffed = await (sniffInWorker({ root: this.root, realRoot, rels: batch.map((b) => b.rel) }) ?? Promise.resolve(null));
+        batch.forEach((b, i) => {
+          const found = sniffed?.[i];
+          b.resolve(found === SNIFF_BINARY ? true : found === SNIFF_TEXT ? false : null);
+        });
+      },
+      (err: unknown) => batch.forEach((b) => b.reject(err)),
+    );
   }
 
   async readBytes(rel: string, maxBytes: number): Promise<Uint8Array | null> {

@@ -290,3 +290,58 @@ export async function* readChunks(file: RepoFile, chunkBytes: number, maxBytes =
 export function joinRel(root: string, rel: string): string {
   return rel === '' ? root : path.join(root, ...rel.split('/'));
 }
+
+/** A descriptor read with synchronous calls, for a worker thread whose loop serves nobody else. */
+class SyncDescriptorFile implements RepoFile {
+  private closed = false;
+
+  constructor(readonly fd: number) {}
+
+  async stat(): Promise<fs.Stats> {
+    return fs.fstatSync(this.fd);
+  }
+
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return { bytesRead: fs.readSync(this.fd, buffer, offset, length, position) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * `nodeRepoFs` with synchronous calls behind the same promises: the same opens, checks and
+ * bounds, without a hop to libuv's thread pool per call. Only for worker threads (the
+ * listing worker's sniffs): on the host's thread a synchronous call would hold its loop.
+ */
+export const syncRepoFs: RepoFs = {
+  readdir(dir, options, callback) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, options);
+    } catch (err) {
+      callback(err as NodeJS.ErrnoException, []);
+      return;
+    }
+    callback(null, entries);
+  },
+  stat: async (file) => fs.statSync(file),
+  lstat: async (file) => fs.lstatSync(file),
+  realpath: async (file) => fs.realpathSync(file),
+  open: async (file) => new SyncDescriptorFile(fs.openSync(file, OPEN_FLAGS)),
+  async openedPath(file) {
+    if (!procFd) return null;
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${file.fd}`);
+    } catch {
+      return null;
+    }
+  },
+};

@@ -23,6 +23,7 @@ import type { SpecialKind } from './source';
 import { RepoError } from './types';
 
 export interface ListingRequest {
+  kind: 'list';
   id: number;
   root: string;
   realRoot: string;
@@ -31,8 +32,24 @@ export interface ListingRequest {
   maxEntries?: number;
 }
 
-/** A listing's replies: the files (or the error), then, for a listing, its sizes. */
+/** Binary sniffs of some listed files (relative paths), opened the checked way. */
+export interface SniffRequest {
+  kind: 'sniff';
+  id: number;
+  root: string;
+  realRoot: string;
+  rels: string[];
+}
+
+/** What a sniff found, per file. */
+export const SNIFF_TEXT = 0;
+export const SNIFF_BINARY = 1;
+/** The worker could not open it the checked way; the host looks again (and says why). */
+export const SNIFF_REFUSED = 2;
+
+/** A listing's replies: the files (or the error), then, for a listing, its sizes; or a sniff's findings. */
 export type ListingReply =
+  | { id: number; sniffed: Uint8Array }
   | { id: number; ok: true; files: string; count: number; links: string[]; special: Array<[string, SpecialKind]>; notes: string[] }
   | { id: number; ok: false; error: string }
   | { id: number; sizes: Float64Array };
@@ -62,6 +79,7 @@ let workerPath: string | null | undefined;
 let failedStarts = 0;
 let nextId = 1;
 const pending = new Map<number, Pending>();
+const pendingSniffs = new Map<number, { resolve(sniffed: Uint8Array | null): void }>();
 let idleTimer: NodeJS.Timeout | undefined;
 
 /** Finds dist/listing-worker.js whether we run from the bundle (dist/) or from source. */
@@ -75,19 +93,40 @@ function resolveListingWorker(): string | null {
  * The listing, walked by the worker; null when there is no worker to ask (no bundle, or it
  * failed to start three times), and the caller should walk itself.
  */
-export function listInWorker(request: Omit<ListingRequest, 'id'>): Promise<DiskListing> | null {
-  if (workerPath === undefined) workerPath = resolveListingWorker();
-  if (workerPath === null || failedStarts >= 3) return null;
-  const w = ensureWorker(workerPath);
+export function listInWorker(request: Omit<ListingRequest, 'id' | 'kind'>): Promise<DiskListing> | null {
+  const w = availableWorker();
+  if (w === null) return null;
   const id = nextId++;
-  clearTimeout(idleTimer);
-  w.ref(); // a listing in flight keeps the process alive; an idle worker does not
   let settleSizes!: (sizes: Float64Array | null) => void;
   const sizes = new Promise<Float64Array | null>((resolve) => (settleSizes = resolve));
   return new Promise<DiskListing>((resolve, reject) => {
     pending.set(id, { resolve: (listing) => resolve({ ...listing, sizes }), reject, sizes: settleSizes, listed: false, count: 0 });
-    w.postMessage({ ...request, exclude: [...request.exclude], id } satisfies ListingRequest);
+    w.postMessage({ ...request, exclude: [...request.exclude], id, kind: 'list' } satisfies ListingRequest);
   });
+}
+
+/**
+ * Binary sniffs of `rels` in the worker (SNIFF_* per file, in order); null when there is no
+ * worker to ask, or it stopped before answering: the caller sniffs on its own.
+ */
+export function sniffInWorker(request: Omit<SniffRequest, 'id' | 'kind'>): Promise<Uint8Array | null> | null {
+  const w = availableWorker();
+  if (w === null) return null;
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pendingSniffs.set(id, { resolve });
+    w.postMessage({ ...request, rels: [...request.rels], id, kind: 'sniff' } satisfies SniffRequest);
+  });
+}
+
+/** The worker, started if need be and held open while it has work; null when it cannot start. */
+function availableWorker(): Worker | null {
+  if (workerPath === undefined) workerPath = resolveListingWorker();
+  if (workerPath === null || failedStarts >= 3) return null;
+  const w = ensureWorker(workerPath);
+  clearTimeout(idleTimer);
+  w.ref(); // work in flight keeps the process alive; an idle worker does not
+  return w;
 }
 
 function ensureWorker(file: string): Worker {
@@ -113,6 +152,9 @@ function finish(w: Worker, err: Error, started: boolean): void {
   if (worker !== w) return;
   worker = null;
   clearTimeout(idleTimer);
+  // Sniffs are done by the caller instead.
+  for (const [, s] of pendingSniffs) s.resolve(null);
+  pendingSniffs.clear();
   // Listings already handed over lose only their sizes (the view asks per file instead).
   for (const [id, p] of pending) {
     if (!p.listed) continue;
@@ -138,6 +180,12 @@ function finish(w: Worker, err: Error, started: boolean): void {
 }
 
 async function settle(reply: ListingReply): Promise<void> {
+  if ('sniffed' in reply) {
+    pendingSniffs.get(reply.id)?.resolve(reply.sniffed instanceof Uint8Array ? reply.sniffed : null);
+    pendingSniffs.delete(reply.id);
+    idleWhenDone();
+    return;
+  }
   const p = pending.get(reply.id);
   if (p === undefined) return;
   if ('sizes' in reply) {
@@ -150,17 +198,7 @@ async function settle(reply: ListingReply): Promise<void> {
     pending.delete(reply.id);
     p.sizes(null);
   }
-  if (pending.size === 0 && worker !== null) {
-    worker.unref();
-    const w = worker;
-    idleTimer = setTimeout(() => {
-      if (worker === w && pending.size === 0) {
-        worker = null;
-        void w.terminate();
-      }
-    }, IDLE_MS);
-    idleTimer.unref();
-  }
+  idleWhenDone();
   if ('sizes' in reply) return;
   if (!reply.ok) {
     p.reject(new RepoError(`Listing the workspace failed: ${reply.error}`));
@@ -172,6 +210,20 @@ async function settle(reply: ListingReply): Promise<void> {
     special: new Map(reply.special),
     notes: reply.notes,
   });
+}
+
+/** With nothing in flight, the worker stops holding the process open, and ends after IDLE_MS. */
+function idleWhenDone(): void {
+  if (pending.size > 0 || pendingSniffs.size > 0 || worker === null) return;
+  worker.unref();
+  const w = worker;
+  idleTimer = setTimeout(() => {
+    if (worker === w && pending.size === 0 && pendingSniffs.size === 0) {
+      worker = null;
+      void w.terminate();
+    }
+  }, IDLE_MS);
+  idleTimer.unref();
 }
 
 /** `joined.split("\0")`, a slice at a time: a million paths must not hold the event loop. */

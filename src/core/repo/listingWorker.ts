@@ -12,9 +12,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { nodeRepoFs, type RepoFs } from './fsAccess';
+import { nodeRepoFs, openInside, readUpTo, syncRepoFs, type RepoFs } from './fsAccess';
 import { listWorkspace } from './listing';
-import type { ListingRequest, ListingReply } from './listingPool';
+import { SNIFF_BYTES, looksBinary } from './binary';
+import { SNIFF_BINARY, SNIFF_REFUSED, SNIFF_TEXT, type ListingRequest, type ListingReply, type SniffRequest } from './listingPool';
 
 const syncDirs: RepoFs = {
   ...nodeRepoFs,
@@ -49,7 +50,34 @@ function sizesOf(root: string, files: readonly string[]): Float64Array {
   return sizes;
 }
 
-parentPort?.on('message', (request: ListingRequest) => {
+/**
+ * The first 8 KiB of each file, opened and checked exactly as the host opens it (openInside),
+ * with synchronous calls: a grep that matched in 1,000 files sniffs them here without 5,000
+ * hops to libuv's thread pool, which the extension host shares with every other extension.
+ * A file refused (gone, swapped, special) is left to the host, which says why.
+ */
+async function sniff(request: SniffRequest): Promise<Uint8Array> {
+  const out = new Uint8Array(request.rels.length);
+  for (let i = 0; i < request.rels.length; i++) {
+    try {
+      const { file, size } = await openInside(syncRepoFs, request.realRoot, path.join(request.root, request.rels[i]!), 'sniff');
+      try {
+        out[i] = looksBinary(await readUpTo(file, SNIFF_BYTES, size)) ? SNIFF_BINARY : SNIFF_TEXT;
+      } finally {
+        await file.close();
+      }
+    } catch {
+      out[i] = SNIFF_REFUSED;
+    }
+  }
+  return out;
+}
+
+parentPort?.on('message', (request: ListingRequest | SniffRequest) => {
+  if (request.kind === 'sniff') {
+    void sniff(request).then((sniffed) => parentPort!.postMessage({ id: request.id, sniffed } satisfies ListingReply, [sniffed.buffer as ArrayBuffer]));
+    return;
+  }
   void listWorkspace({ ...request, fs: syncDirs, sliceMs: Number.POSITIVE_INFINITY }).then(
     (listing) => {
       const reply: ListingReply = {

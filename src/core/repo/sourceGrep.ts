@@ -78,6 +78,9 @@ export async function sourceGrep(run: SourceGrepRun): Promise<GrepMatch[] | Extr
   }));
   const stopAll = (): void => parts.forEach((p) => p.stop.abort());
   run.signal?.addEventListener('abort', stopAll, { once: true });
+  // Cancelled while it waited to get here (for the listing, a glob's selection): a listener
+  // added now would never fire, and the parts' rg would run to their time limit.
+  if (run.signal?.aborted) stopAll();
 
   // Stops every part after the first j whose matches already make k.
   const cutOff = (): void => {
