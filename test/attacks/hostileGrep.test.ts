@@ -176,6 +176,26 @@ describe('hostile globs are matched off the host thread', () => {
     });
   }
 
+  // The same glob through every other call that takes one: files(), clusters(), and the
+  // include list of a sub-repo (rlm(..., { files })), which is matched when the view lists.
+  for (const [label, call, name] of [
+    ['repo.files', (repo: WorkspaceRepo) => repo.files(glob), 'files()'],
+    ['repo.clusters', (repo: WorkspaceRepo) => repo.clusters(glob), 'clusters()'],
+    ['a sub-repo\'s include list', (repo: WorkspaceRepo) => repo.subset([glob]).files(), 'subset()'],
+  ] as const) {
+    it(`${label}: the same glob is stopped off the host thread, and the next call works`, async (t) => {
+      const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: null });
+      const message = await withinBounds(t, `${label}, 1,000-character glob`, async () => {
+        const m = await rejection(call(repo));
+        assert.deepEqual(await repo.files(['d007/*', '**/*.txt']), [`d007/${longName}`, 'src/x.txt']);
+        assert.deepEqual(await repo.subset(['src/**']).files(), ['src/x.txt']);
+        return m;
+      });
+      assert.ok(message.startsWith(`${name}: matching the glob `), message);
+      assert.match(message, /was stopped after \d+\.\d s/);
+    });
+  }
+
   it('a glob whose compilation is slow (200 nested extglobs) is compiled off the host thread', async (t) => {
     const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: RG });
     const nested = `${'+('.repeat(200)}needle${')'.repeat(200)}`;

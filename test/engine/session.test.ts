@@ -327,6 +327,6 @@ describe('session: the memory bound', () => {
     }
     const system = provider.rootRequests[0]!.messages[0]!.content;
     assert.match(system, /uses too much memory \(96 MiB\)/);
-    assert.match(system, /A cell may be up to 100,000 characters and make up to 1,000 repo\/llm\/rlm calls \(8 run at once, the\n  rest wait their turn\), whose arguments may total 10 MiB; typed arrays may hold 48 MiB\./);
+    assert.match(system, /A cell may be up to 100,000 characters and make up to 1,000 repo\/llm\/rlm calls \(8 run at once, the\n  rest wait their turn\), whose arguments may total 10 MiB and whose results 192 MiB; typed arrays may\n  hold 48 MiB\./);
   });
 });

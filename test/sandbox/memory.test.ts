@@ -15,8 +15,8 @@ test('the default bound of 512 MiB: a quarter for the host, the root REPL two sh
   assert.equal(p.hostMb, 128);
   assert.equal(p.sandboxesAtOnce, 3);
   // (512 - 128) / 4 shares = 96 MiB a share; the root's 192 less the fixed 32 leaves 160.
-  assert.deepEqual(p.root, { heapMb: 96, arrayBufferMb: 48, semiSpaceMb: 5, maxCellBytes: 10 * MiB, maxCallBytes: 5 * MiB });
-  assert.deepEqual(p.child, { heapMb: 38, arrayBufferMb: 19, semiSpaceMb: 2, maxCellBytes: 10 * MiB, maxCallBytes: 5 * MiB });
+  assert.deepEqual(p.root, { heapMb: 96, arrayBufferMb: 48, semiSpaceMb: 5, maxCellBytes: 10 * MiB, maxCallBytes: 5 * MiB, maxReturnedBytes: 192 * MiB });
+  assert.deepEqual(p.child, { heapMb: 38, arrayBufferMb: 19, semiSpaceMb: 2, maxCellBytes: 10 * MiB, maxCallBytes: 5 * MiB, maxReturnedBytes: 76 * MiB });
   // Everything the processes may hold, with the host's quarter, stays within the bound.
   const process = (s: typeof p.root) => SANDBOX_FIXED_MB + s.heapMb + s.arrayBufferMb + 3 * s.semiSpaceMb;
   assert.ok(p.hostMb + process(p.root) + 2 * process(p.child) <= 512);
@@ -26,6 +26,7 @@ test('a standalone sandbox takes the root share of the default plan', () => {
   assert.equal(SANDBOX_DEFAULTS.heapMb, DEFAULT_MEMORY_PLAN.root.heapMb);
   assert.equal(SANDBOX_DEFAULTS.arrayBufferMb, DEFAULT_MEMORY_PLAN.root.arrayBufferMb);
   assert.equal(SANDBOX_DEFAULTS.maxCellBytes, DEFAULT_MEMORY_PLAN.root.maxCellBytes);
+  assert.equal(SANDBOX_DEFAULTS.maxReturnedBytes, 2 * DEFAULT_MEMORY_PLAN.root.heapMb * MiB);
 });
 
 test('deeper recursion and more recursive REPLs at once shrink every share; no recursion gives the root it all', () => {

@@ -119,6 +119,27 @@ describe('sandbox: the REPL', () => {
     }
   });
 
+  test('results past what one cell may receive are not sent: the call says so, the cell goes on, and the next cell gets its results', async () => {
+    // 300,000 characters per read; the cell may receive 1 MiB of results in all.
+    const big = new Sandbox({ repoName: 'demo', handleCall: async () => 'x'.repeat(300_000), maxReturnedBytes: 2 ** 20 });
+    try {
+      const code = 'const got = []; for (let i = 0; i < 5; i++) { try { got.push((await repo.read("a.ts")).length) } catch (e) { got.push(e.name + ": " + e.message) } } print(JSON.stringify(got))';
+      const r = await big.runCell(code);
+      assert.equal(r.error, null, r.error ?? '');
+      const got = JSON.parse(r.output.trim()) as Array<number | string>;
+      assert.deepEqual(got.slice(0, 3), [300_000, 300_000, 300_000]);
+      for (const refused of got.slice(3)) {
+        assert.match(String(refused), /^RangeError: .*would take what the host has sent this cell past 1\.0 MiB \(0\.9 MiB so far\), the most one cell may receive/);
+        assert.match(String(refused), /narrow down with repo\.grep and line ranges, or continue in the next cell/);
+      }
+      // The count starts again with each cell.
+      const next = await big.runCell('print((await repo.read("a.ts")).length)');
+      assert.equal(next.output.trim(), '300000');
+    } finally {
+      await big.dispose();
+    }
+  });
+
   test('megabytes of output do not reach the host', async () => {
     const r = await sb.runCell('const big = "x".repeat(8 * 1024 * 1024); print(big); print(big)');
     assert.equal(r.error, null);

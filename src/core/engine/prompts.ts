@@ -28,7 +28,7 @@ export interface SystemPromptOptions {
   /** Characters of text one llm() prompt should stay under, from the sub-model's context. */
   subPromptChars: number;
   /** What one cell may do (the node's own sandbox limits). */
-  cell: { maxChars: number; maxCalls: number; callsAtOnce: number; maxBytes: number; arrayBufferMb: number; heapMb: number };
+  cell: { maxChars: number; maxCalls: number; callsAtOnce: number; maxBytes: number; maxReturnedBytes: number; arrayBufferMb: number; heapMb: number };
 }
 
 export function systemPrompt(o: SystemPromptOptions): string {
@@ -64,7 +64,8 @@ ${o.api.render()}
 - A cell may run for ${Math.round(o.cellTimeoutMs / 1000)} s (time waiting for llm/rlm calls does not count). A cell that runs too long or
   uses too much memory (${o.cell.heapMb} MiB) is stopped and the REPL restarts empty (you will be told).
 - A cell may be up to ${n(o.cell.maxChars)} characters and make up to ${n(o.cell.maxCalls)} repo/llm/rlm calls (${o.cell.callsAtOnce} run at once, the
-  rest wait their turn), whose arguments may total ${formatBytes(o.cell.maxBytes)}; typed arrays may hold ${o.cell.arrayBufferMb} MiB. Past a limit
+  rest wait their turn), whose arguments may total ${formatBytes(o.cell.maxBytes)} and whose results ${formatBytes(o.cell.maxReturnedBytes)}; typed arrays may
+  hold ${o.cell.arrayBufferMb} MiB. Past a limit
   the call throws and says what to do; the next cell starts afresh.
 
 ## How to work

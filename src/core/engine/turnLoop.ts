@@ -106,6 +106,7 @@ export async function runNode(run: NodeRun): Promise<void> {
           maxCalls: sandboxLimits.maxCallsPerCell,
           callsAtOnce: sandboxLimits.maxCallsInFlight,
           maxBytes: sandboxLimits.maxCellBytes,
+          maxReturnedBytes: sandboxLimits.maxReturnedBytes,
           arrayBufferMb: sandboxLimits.arrayBufferMb,
           heapMb: sandboxLimits.heapMb,
         },

@@ -99,12 +99,22 @@ export function excludedDirNames(exclude: readonly string[]): string[] {
  * The selection of a `subset(include)` view: each item is a path (a file, or a directory
  * meaning everything below it) or a glob.
  */
-export function compileInclude(include: readonly string[], call: string): (relPath: string) => boolean {
+/**
+ * What `compileInclude` refuses, found without compiling anything (compiling a hostile glob
+ * can itself take seconds): for a caller on the host's thread that has the matching done in
+ * the grep worker.
+ */
+export function checkInclude(include: readonly string[], call: string): void {
   if (include.length === 0 || include.some((i) => i.trim() === '')) {
     throw new RepoError(
       `${call} needs a non-empty array of paths or globs, like ["src/core/**", "README.md"]; got ${JSON.stringify(include)}.`,
     );
   }
+  for (const item of include) normalizeGlob(item, item, call);
+}
+
+export function compileInclude(include: readonly string[], call: string): (relPath: string) => boolean {
+  checkInclude(include, call);
   const tests = include.map((item): ((p: string) => boolean) => {
     const pattern = normalizeGlob(item, item, call);
     if (picomatch.scan(pattern).isGlob) return picomatch(pattern, PICOMATCH_OPTIONS);

@@ -22,8 +22,11 @@ export type WorkerRequest =
   | { id: number; kind: 'fileLines'; spec: PatternSpec; bytes: Uint8Array; lines: Int32Array }
   /** Judge whole files' bytes (split into lines as lines.ts does). Stops after `limit` matches. */
   | { id: number; kind: 'files'; spec: PatternSpec; files: Uint8Array[]; limit: number }
-  /** Which of `paths` a `files`/`grep` glob argument selects (globMatch.compileGlobs). */
-  | { id: number; kind: 'select'; glob: string | string[]; call: string; paths: string[] };
+  /**
+   * Which of `paths` a `files`/`grep`/`clusters` glob argument selects (globMatch.compileGlobs),
+   * or, with `include`, a `subset()` include list (globMatch.compileInclude).
+   */
+  | { id: number; kind: 'select'; glob: string | string[]; call: string; paths: string[]; include?: boolean };
 
 export type WorkerReply =
   | { id: number; ok: true; kind: 'compile' }

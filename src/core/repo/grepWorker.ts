@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import type { PatternSpec, WorkerReply, WorkerRequest } from './grepProtocol';
 import { compileRegex, lineAt, matchLineText, windowFromPreview } from './grepText';
 import { decodeUtf8, splitLines } from './lines';
-import { compileGlobs, ripgrepGlobs, type GlobSelection } from './globMatch';
+import { compileGlobs, compileInclude, ripgrepGlobs, type GlobSelection } from './globMatch';
 
 const port = parentPort;
 if (port === null) throw new Error('grepWorker.ts runs as a worker thread');
@@ -95,10 +95,10 @@ function answer(request: WorkerRequest): WorkerReply {
     case 'select': {
       // compileGlobs throws a RepoError the model can act on for a bad glob. A selection
       // comes in slices of paths, so the compiled glob is kept for the next slice.
-      const key = `${request.call}\u0000${JSON.stringify(request.glob)}`;
+      const key = `${request.include === true ? 'include' : 'glob'}\u0000${request.call}\u0000${JSON.stringify(request.glob)}`;
       let selection = globs.get(key);
       if (selection === undefined) {
-        selection = compileGlobs(request.glob, request.call);
+        selection = request.include === true ? { match: compileInclude([request.glob].flat(), request.call), positives: [], negatives: [] } : compileGlobs(request.glob, request.call);
         if (globs.size >= CACHE) globs.delete(globs.keys().next().value!);
         globs.set(key, selection);
       }

@@ -40,7 +40,7 @@ import { DEFAULT_MAX_SCAN_BYTES, Snapshot, mapLimit } from './snapshot';
 import { displayName, normalizeRelPath, quotePath, relativeInside } from './pathGuard';
 import { describeSpecial } from './fsAccess';
 import { comparePaths } from './pathOrder';
-import { compileGlobs, compileInclude } from './globMatch';
+import { checkInclude } from './globMatch';
 import { hasBinaryExtension } from './binary';
 import { invalidPatternMessage, refuseRiskyPattern } from './grepText';
 import { countLines, decodeUtf8, stripBom } from './lines';
@@ -56,7 +56,7 @@ import { forEachSliced } from './yielding';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { isTextLanguage, languageBreakdown, languageOf } from './languages';
-import { filterSliced, mapSliced } from '../util/slices';
+import { mapSliced } from '../util/slices';
 import { formatBytes } from '../util/formatBytes';
 
 export { DEFAULT_EXCLUDE } from './diskSource';
@@ -102,7 +102,8 @@ interface ViewState {
   sink: ReadSink;
 }
 interface Scope {
-  match(relPath: string): boolean;
+  /** The include lists of nested subsets, outermost first: a file is in scope when every one holds it. */
+  includes: ReadonlyArray<readonly string[]>;
   /** The include list, for error messages. */
   description: string;
 }
@@ -122,6 +123,7 @@ export class WorkspaceRepo implements Repo {
   private readonly scope: Scope | null;
   private readonly sink: ReadSink;
   private scopedFilesPromise: Promise<readonly string[]> | undefined;
+  private scopedSetPromise: Promise<ReadonlySet<string>> | undefined;
   private grepCandidatesPromise: Promise<GrepCandidates> | undefined;
   private readonly globSelections = new Map<string, Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }>>();
 
@@ -155,10 +157,10 @@ export class WorkspaceRepo implements Repo {
     return this.source.ripgrepPath ?? null;
   }
 
+  /** The guest's glob is matched in the grep worker, under a deadline (see selectIndices). */
   async files(glob?: string | readonly string[], options: FilesOptions = {}): Promise<string[]> {
-    const selection = compileGlobs(glob, 'files()');
     const all = await this.scopedFiles();
-    const selected = selection === null ? all.slice() : all.filter(selection.match);
+    const selected = glob === undefined ? all.slice() : [...(await this.selectPaths(glob, all, 'files()'))];
     return options.limit === undefined ? selected : selected.slice(0, options.limit);
   }
 
@@ -371,29 +373,8 @@ export class WorkspaceRepo implements Repo {
     all: GrepCandidates,
     jobs: { signal?: AbortSignal; budget: WorkBudget },
   ): Promise<{ candidates: GrepCandidates; includeGlobs: string[] | null }> {
-    const pool = sharedGrepWorkers();
-    const globList = typeof glob === 'string' ? glob : [...glob];
     const files = all.files;
-    const at: number[] = [];
-    let includeGlobs: string[] | null = null;
-    // In slices of paths, so that no one message (its copy on this thread) is large.
-    for (let from = 0; from === 0 || from < files.length; from += SELECT_SLICE) {
-      const paths = files.slice(from, from + SELECT_SLICE) as string[];
-      let size = 0;
-      for (const p of paths) size += p.length;
-      let reply;
-      try {
-        reply = await pool.run({ kind: 'select', glob: globList, call: 'grep()', paths }, { ...jobs, size });
-      } catch (err) {
-        if (err instanceof WorkerJobError && err.repoError) throw new RepoError(err.message);
-        if (err instanceof WorkCancelled) throw cancelledError(typeof glob === 'string' ? glob : glob.join(', '));
-        if (err instanceof WorkerOverrun) throw new RepoError(globOverrunMessage(globList, err));
-        throw err;
-      }
-      for (let i = 0; i < reply.mask.length; i++) if (reply.mask[i] === 1) at.push(from + i);
-      includeGlobs = reply.ripgrepGlobs;
-      if (files.length === 0) break;
-    }
+    const { at, includeGlobs } = await selectIndices(glob, files, 'grep()', false, jobs);
     const selected = at.map((i) => files[i]!);
     const listing = await this.snapshot.listing();
     return {
@@ -433,10 +414,10 @@ export class WorkspaceRepo implements Repo {
 
   async clusters(glob?: string | readonly string[], options: ClustersOptions = {}): Promise<FileCluster[]> {
     const maxChars = options.maxChars ?? DEFAULT_CLUSTER_CHARS;
-    const selection = compileGlobs(glob, 'clusters()');
     const all = await this.scopedFiles();
-    // Every step is a pass over every file (37,000 of them in a big workspace): in slices.
-    const selected = selection === null ? all : await filterSliced(all, selection.match);
+    // Every step is a pass over every file (37,000 of them in a big workspace): in slices, the
+    // guest's glob in the grep worker.
+    const selected = glob === undefined ? all : await this.selectPaths(glob, all, 'clusters()');
     // Binary files are left out: by extension, and by a sniff only for files whose extension
     // says nothing (a .ts file is taken as text without opening 37,000 of them; should one hold
     // NUL bytes, reading it says so).
@@ -471,12 +452,16 @@ export class WorkspaceRepo implements Repo {
     return { name: this.name, folders, fileCount: files.length, totalBytes, languages, topLevelTree, notes };
   }
 
+  /**
+   * A view of the files `include` selects. The include list is the guest's: it is checked here
+   * and matched in the grep worker, under a deadline, when the view first lists.
+   */
   subset(include: readonly string[]): WorkspaceRepo {
-    const inner = compileInclude(include, 'subset()');
+    checkInclude(include, 'subset()');
     const outer = this.scope;
     return this.derive({
       scope: {
-        match: outer === null ? inner : (p) => outer.match(p) && inner(p),
+        includes: [...(outer?.includes ?? []), [...include]],
         description: JSON.stringify(include) + (outer === null ? '' : ` within ${outer.description}`),
       },
     });
@@ -511,21 +496,38 @@ export class WorkspaceRepo implements Repo {
 
   /** The listing, restricted to this view's subset. */
   private scopedFiles(): Promise<readonly string[]> {
-    this.scopedFilesPromise ??= this.snapshot.listing().then(
-      (listing) => (this.scope === null ? listing.files : listing.files.filter(this.scope.match)),
-      (err: unknown) => {
-        this.scopedFilesPromise = undefined;
-        throw err;
-      },
-    );
+    this.scopedFilesPromise ??= this.snapshot.listing().then((listing) => this.inScope(listing.files));
+    this.scopedFilesPromise.catch(() => (this.scopedFilesPromise = undefined)); // let a later call retry
     return this.scopedFilesPromise;
+  }
+
+  /** The scoped files as a set, for membership checks. */
+  private scopedSet(): Promise<ReadonlySet<string>> {
+    if (this.scope === null) return this.snapshot.listing().then((l) => l.set);
+    this.scopedSetPromise ??= this.scopedFiles().then((files) => new Set(files));
+    this.scopedSetPromise.catch(() => (this.scopedSetPromise = undefined));
+    return this.scopedSetPromise;
   }
 
   /** The special files of the listing, restricted to this view's subset. */
   private async scopedSpecial(): Promise<ReadonlyMap<string, SpecialKind>> {
     const { special } = await this.snapshot.listing();
     if (this.scope === null || special.size === 0) return special;
-    return new Map([...special].filter(([p]) => this.scope!.match(p)));
+    const kept = new Set(await this.inScope([...special.keys()]));
+    return new Map([...special].filter(([p]) => kept.has(p)));
+  }
+
+  /** Those of `paths` (in order) that every include list of this view's subset selects. */
+  private async inScope(paths: readonly string[]): Promise<readonly string[]> {
+    let kept = paths;
+    for (const include of this.scope?.includes ?? []) kept = await this.selectPaths(include, kept, 'subset()', true);
+    return kept;
+  }
+
+  /** `paths` (in order) that a guest's glob selects, matched in the grep worker. */
+  private async selectPaths(glob: string | readonly string[], paths: readonly string[], call: string, include = false): Promise<readonly string[]> {
+    const { at } = await selectIndices(glob, paths, call, include, { budget: workBudget() });
+    return at.map((i) => paths[i]!);
   }
 
   /** What the listing could not do as configured, and the special files, in words (at most a few). */
@@ -597,7 +599,7 @@ export class WorkspaceRepo implements Repo {
       }
       throw await this.notListedError(rel);
     }
-    if (this.scope !== null && !this.scope.match(listed) && !this.scope.match(rel)) {
+    if (this.scope !== null && !(await this.scopedSet()).has(listed) && (rel === listed || (await this.inScope([rel])).length === 0)) {
       throw new RepoError(
         `${quotePath(rel)} is outside this sub-repo, which only holds the files matching ${this.scope.description}. ` +
           'Use repo.files() to list them.',
@@ -725,10 +727,47 @@ async function compileCheck(pool: GrepWorkerPool, spec: PatternSpec, jobs: { sig
   return null;
 }
 
-function globOverrunMessage(glob: string | string[], err: WorkerOverrun): string {
+/**
+ * Indices of `files` a guest's glob (or, with `include`, a subset's include list) selects,
+ * matched in the grep worker under a deadline, never on this thread: a glob compiles to a
+ * regex, and one with many "*" can backtrack for seconds on a long path. In slices of paths,
+ * so that no one message (its copy on this thread) is large.
+ */
+async function selectIndices(
+  glob: string | readonly string[],
+  files: readonly string[],
+  call: string,
+  include: boolean,
+  jobs: { signal?: AbortSignal; budget: WorkBudget },
+): Promise<{ at: number[]; includeGlobs: string[] | null }> {
+  const pool = sharedGrepWorkers();
+  const globList = typeof glob === 'string' ? glob : [...glob];
+  const at: number[] = [];
+  let includeGlobs: string[] | null = null;
+  for (let from = 0; from === 0 || from < files.length; from += SELECT_SLICE) {
+    const paths = files.slice(from, from + SELECT_SLICE) as string[];
+    let size = 0;
+    for (const p of paths) size += p.length;
+    let reply;
+    try {
+      reply = await pool.run({ kind: 'select', glob: globList, call, paths, ...(include ? { include } : {}) }, { ...jobs, size });
+    } catch (err) {
+      if (err instanceof WorkerJobError && err.repoError) throw new RepoError(err.message);
+      if (err instanceof WorkCancelled) throw cancelledError(typeof glob === 'string' ? glob : glob.join(', '));
+      if (err instanceof WorkerOverrun) throw new RepoError(globOverrunMessage(call, globList, err));
+      throw err;
+    }
+    for (let i = 0; i < reply.mask.length; i++) if (reply.mask[i] === 1) at.push(from + i);
+    includeGlobs = reply.ripgrepGlobs;
+    if (files.length === 0) break;
+  }
+  return { at, includeGlobs };
+}
+
+function globOverrunMessage(call: string, glob: string | string[], err: WorkerOverrun): string {
   const text = JSON.stringify(glob);
   return (
-    `grep(): matching the glob ${text.length > 200 ? `${text.slice(0, 200)}…` : text} against the file paths was stopped after ${(err.ms / 1000).toFixed(1)} s` +
+    `${call}: matching the glob ${text.length > 200 ? `${text.slice(0, 200)}…` : text} against the file paths was stopped after ${(err.ms / 1000).toFixed(1)} s` +
     ' (globs with many "*" compile to patterns that backtrack on long paths). Use fewer wildcards, e.g. "src/**/*.ts", or filter repo.files() results in JavaScript. The next call runs normally.'
   );
 }

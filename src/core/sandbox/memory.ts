@@ -42,6 +42,12 @@ export interface SandboxMemory {
   maxCallBytes: number;
   /** Bytes of JSON all host calls of one cell may take together. */
   maxCellBytes: number;
+  /**
+   * Bytes of JSON the host may send back to one cell in all (every call's result). Twice the
+   * sandbox's heap: a cell cannot keep more than its heap, so more means it is churning
+   * through whole files it drops again, and the model is better told to narrow down.
+   */
+  maxReturnedBytes: number;
 }
 
 export interface MemoryPlan {
@@ -95,6 +101,7 @@ function processLimits(shareMb: number): Omit<SandboxMemory, 'maxCallBytes' | 'm
   const usable = shareMb - SANDBOX_FIXED_MB;
   return {
     heapMb: Math.floor(usable * 0.6),
+    maxReturnedBytes: 2 * Math.floor(usable * 0.6) * MiB,
     arrayBufferMb: Math.floor(usable * 0.3),
     semiSpaceMb: Math.max(1, Math.min(16, Math.floor((usable * 0.1) / 3))),
   };

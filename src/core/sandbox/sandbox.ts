@@ -48,6 +48,8 @@ export interface SandboxOptions {
   maxCellBytes?: number;
   /** Host calls one cell may make in all. */
   maxCallsPerCell?: number;
+  /** Bytes of JSON the host may send back to one cell in all (the calls' results). */
+  maxReturnedBytes?: number;
   /** Host calls of one cell that run at once; the rest wait their turn. */
   maxCallsInFlight?: number;
   /** How long an idle sandbox may take to answer a ping after a cell before it counts as busy. */
@@ -84,6 +86,15 @@ export const SANDBOX_DEFAULTS = {
   startTimeoutMs: 30_000,
 } as const;
 
+function returnedTooMuch(cap: number, returned: number, size: number): string {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+  return (
+    `this result (${mib(size)}) would take what the host has sent this cell past ${mib(cap)} (${mib(returned)} so far), the most one cell may receive: ` +
+    'more than the REPL can hold. Keep only what you need of each result (matched lines, counts, a range of lines rather than whole files), ' +
+    'narrow down with repo.grep and line ranges, or continue in the next cell (variables persist).'
+  );
+}
+
 /** The longest answer.content a cell may leave, in characters. */
 export const MAX_ANSWER_CHARS = 1_000_000;
 const MAX_ERROR_CHARS = 4_000;
@@ -101,6 +112,8 @@ interface LiveWorker {
   broken: string | null;
   onBroken: Set<() => void>;
   send(message: HostToWorker): void;
+  /** Sends a message already encoded as one JSON line (no newline). */
+  sendLine(line: string): void;
   /** Resolves when the process exits, for whatever reason. */
   exited: Promise<ProcessExit>;
 }
@@ -209,6 +222,7 @@ export class Sandbox {
       broken: null,
       onBroken: new Set(),
       send: (message) => proc.write(JSON.stringify(message) + '\n'),
+      sendLine: (line) => proc.write(line + '\n'),
       exited: proc.exited,
     };
     const breakWith = (why: string) => {
@@ -362,8 +376,19 @@ export class Sandbox {
       const onAbort = () => stop('cancelled', 'Cancelled.');
       const onBroken = () => stop('crashed', `The sandbox sent ${live.broken ?? 'something unreadable'}. ${STATE_LOST}`);
 
+      // What the results of this cell's calls weigh, as they are sent: past maxReturnedBytes a
+      // result is not sent, and the call fails with a message instead.
+      let returned = 0;
       const reply = (message: HostToWorker) => {
-        if (!settled) live.send(message);
+        if (settled) return;
+        if (message.type !== 'rpc-result' || !message.ok) return live.send(message);
+        const line = JSON.stringify(message);
+        if (returned + line.length > o.maxReturnedBytes) {
+          live.send({ type: 'rpc-result', callId: message.callId, ok: false, error: { name: 'RangeError', message: returnedTooMuch(o.maxReturnedBytes, returned, line.length) } });
+          return;
+        }
+        returned += line.length;
+        live.sendLine(line);
       };
 
       const startCall = (message: Extract<WorkerToHost, { type: 'rpc' }>, args: unknown[]) => {

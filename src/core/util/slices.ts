@@ -17,8 +17,3 @@ export async function mapSliced<T, R>(items: readonly T[], fn: (item: T, index: 
   }
   return out;
 }
-
-export async function filterSliced<T>(items: readonly T[], keep: (item: T) => boolean, sliceMs = SLICE_MS): Promise<T[]> {
-  const flags = await mapSliced(items, keep, sliceMs);
-  return items.filter((_, i) => flags[i]);
-}
