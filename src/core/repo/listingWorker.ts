@@ -2,34 +2,20 @@
  * The listing worker (bundled as dist/listing-worker.js): walks a folder for `DiskSource`
  * off the host's thread. See listingPool.ts for why and how it is used.
  *
- * Directories are read with `readdirSync`: on this thread a synchronous read costs the
- * caller nothing (nobody else's events wait on it) and skips the two thread hops of each
- * asynchronous one, which made the walk about twice as fast. Everything else is the same
- * walk the host would run (listing.ts): ignore files opened the safe way, the same caps, the
- * same order. The result goes back as one message, the paths joined by NUL (no path holds
+ * It calls the file system synchronously (fsAccess.syncRepoFs): on this thread a synchronous
+ * call costs the caller nothing (nobody else's events wait on it) and skips the two thread
+ * hops of each asynchronous one, which made the walk about twice as fast. Everything else is
+ * the same walk the host would run (listing.ts): ignore files opened the safe way, the same
+ * caps, the same order. It also makes the binary sniffs grep asks for (`sniff` below). The result goes back as one message, the paths joined by NUL (no path holds
  * one), which is a single copy instead of a structured clone of 50,000 strings.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { nodeRepoFs, openInside, readUpTo, syncRepoFs, type RepoFs } from './fsAccess';
+import { openInside, readUpTo, syncRepoFs } from './fsAccess';
 import { listWorkspace } from './listing';
 import { SNIFF_BYTES, looksBinary } from './binary';
 import { SNIFF_BINARY, SNIFF_REFUSED, SNIFF_TEXT, type ListingRequest, type ListingReply, type SniffRequest } from './listingPool';
-
-const syncDirs: RepoFs = {
-  ...nodeRepoFs,
-  readdir(dir, options, callback) {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, options);
-    } catch (err) {
-      callback(err as NodeJS.ErrnoException, []);
-      return;
-    }
-    callback(null, entries);
-  },
-};
 
 /**
  * The size of every listed file, by a synchronous lstat here; NaN for a link, which the host
@@ -78,7 +64,7 @@ parentPort?.on('message', (request: ListingRequest | SniffRequest) => {
     void sniff(request).then((sniffed) => parentPort!.postMessage({ id: request.id, sniffed } satisfies ListingReply, [sniffed.buffer as ArrayBuffer]));
     return;
   }
-  void listWorkspace({ ...request, fs: syncDirs, sliceMs: Number.POSITIVE_INFINITY }).then(
+  void listWorkspace({ ...request, fs: syncRepoFs, sliceMs: Number.POSITIVE_INFINITY }).then(
     (listing) => {
       const reply: ListingReply = {
         id: request.id,
