@@ -244,3 +244,26 @@ describe('a grep cancelled before its search starts', () => {
     }
   });
 });
+
+describe('preparing a view for grep', () => {
+  it('never rejects: a listing that fails is met by the grep itself, with its message', async () => {
+    const tmp = makeTempRepo({ 'a.txt': 'needle\n' });
+    try {
+      const source = new DiskSource(tmp.root, { ripgrepPath: RG });
+      let fail = true;
+      const list = source.list.bind(source);
+      source.list = async () => {
+        if (fail) throw new Error('the disk went away');
+        return list();
+      };
+      const repo = new WorkspaceRepo(source);
+      await repo.prepareSearch(); // resolves
+      await assert.rejects(repo.grep('needle'), /the disk went away/);
+      fail = false;
+      await repo.prepareSearch();
+      assert.deepEqual((await repo.grep('needle')).map((h) => h.path), ['a.txt']);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});

@@ -430,6 +430,20 @@ export class WorkspaceRepo implements Repo {
     return buildClusters(await mapSliced(text, (p, i) => ({ path: p, bytes: sizes[i]! })), maxChars);
   }
 
+  /**
+   * What every grep of this view needs from the listing, made ahead of the first: the
+   * candidates (listing minus links and binary names, indexed) and the parallel parts,
+   * about 30 ms of sliced work on a 50,000-file tree. `summary()` starts it, so that in a run
+   * it is done while the model writes its first cell. Never rejects (a grep would then
+   * meet the error itself).
+   */
+  prepareSearch(): Promise<void> {
+    return this.grepCandidates().then(
+      (c) => c.partitions().then(() => undefined),
+      () => undefined,
+    );
+  }
+
   async summary(): Promise<RepoSummary> {
     const files = await this.scopedFiles();
     const special = await this.scopedSpecial();
@@ -448,6 +462,7 @@ export class WorkspaceRepo implements Repo {
         : renderTree(node, this.name, SUMMARY_TREE_DEPTH, SUMMARY_TREE_ENTRIES, 'use repo.tree() for more.', note).text;
     // The notes ride along with the layout, so they reach the model's first prompt and the user.
     const topLevelTree = notes.length === 0 ? tree : `${tree}\n${notes.map((n) => `Note: ${n}`).join('\n')}`;
+    void this.prepareSearch();
     const folders = this.source.folders.map((f) => f.name);
     return { name: this.name, folders, fileCount: files.length, totalBytes, languages, topLevelTree, notes };
   }
