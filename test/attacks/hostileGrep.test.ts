@@ -249,23 +249,67 @@ describe('fan-out: hundreds of greps at once', () => {
   });
 });
 
-describe('cancellation kills the grep\'s rg', () => {
+describe('cancellation kills the grep\'s rg', { skip: process.platform === 'win32' ? 'needs a shell script as rg' : false }, () => {
   let tmp: TempRepo;
+  let scripts: string;
   before(() => {
     tmp = makeTempRepo();
     for (let i = 0; i < 50; i++) tmp.write(`src/f${i}.ts`, 'needle\n'.repeat(50));
+    scripts = fs.mkdtempSync(path.join(os.tmpdir(), 'rlm-stopping-rg-'));
   });
-  after(() => tmp.cleanup());
+  after(async () => {
+    await tmp.cleanup();
+    fs.rmSync(scripts, { recursive: true, force: true });
+  });
+
+  /**
+   * An "rg" whose first `times` starts stop themselves (SIGSTOP) before they run the real rg,
+   * and later starts are the real rg. A test that cancels it therefore cancels an rg that is
+   * certainly mid-way, whatever the machine's speed (rg on these files ends within a
+   * millisecond, sooner than its spawn is even reported). Each start claims a turn with an
+   * atomic mkdir.
+   */
+  let scriptCount = 0;
+  function stoppingRg(times: number): string {
+    const dir = path.join(scripts, `s${++scriptCount}`);
+    fs.mkdirSync(dir);
+    const claims = Array.from({ length: times }, (_, i) => `if mkdir ${JSON.stringify(path.join(dir, `turn${i}`))} 2>/dev/null; then kill -STOP $$; exec ${JSON.stringify(RG)} "$@"; fi`);
+    const file = path.join(dir, 'rg.sh');
+    fs.writeFileSync(file, `#!/bin/sh\n${claims.join('\n')}\nexec ${JSON.stringify(RG)} "$@"\n`, { mode: 0o755 });
+    return file;
+  }
+
+  /**
+   * Resolves once a start of `script` has claimed its first turn (it then stops itself).
+   * A test that cancels before that could kill the process before it claims, and leave the
+   * turn to the next grep, which would then stop instead.
+   */
+  function firstTurnClaimed(script: string): Promise<void> {
+    const dir = path.dirname(script);
+    const turn = path.join(dir, 'turn0');
+    return new Promise((resolve) => {
+      const watcher = fs.watch(dir, () => {
+        if (fs.existsSync(turn)) {
+          watcher.close();
+          resolve();
+        }
+      });
+      if (fs.existsSync(turn)) {
+        watcher.close();
+        resolve();
+      }
+    });
+  }
 
   it('a grep aborted while its rg runs rejects once rg is gone; the next grep works', async (t) => {
-    const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: RG });
+    const rg = stoppingRg(1);
+    const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: rg });
     const controller = new AbortController();
     let pid: number | undefined;
-    // The moment rg exists, freeze it (so it is certainly mid-way) and cancel the grep.
+    // Once rg exists and has claimed its turn (so it stops: certainly mid-way), cancel the grep.
     const off = ripgrepProcesses.onSpawn((p) => {
-      pid = p;
-      process.kill(p, 'SIGSTOP');
-      controller.abort();
+      pid ??= p;
+      void firstTurnClaimed(rg).then(() => controller.abort());
     });
     const message = await withinBounds(t, 'cancelled grep', async () => {
       try {
@@ -282,16 +326,15 @@ describe('cancellation kills the grep\'s rg', () => {
   });
 
   it('greps waiting for an rg slot leave the queue when cancelled, without starting rg', async () => {
-    const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: RG });
+    const limit = ripgrepProcessLimit();
+    const repo = new WorkspaceRepo(tmp.root, { ripgrepPath: stoppingRg(limit + 5) });
     await repo.files();
     const controller = new AbortController();
-    const limit = ripgrepProcessLimit();
     const frozen: number[] = [];
     let allSlotsTaken!: () => void;
     const taken = new Promise<void>((resolve) => (allSlotsTaken = resolve));
     const off = ripgrepProcesses.onSpawn((p) => {
       frozen.push(p);
-      process.kill(p, 'SIGSTOP');
       if (frozen.length === limit) allSlotsTaken();
     });
     try {
@@ -317,9 +360,9 @@ describe('cancellation kills the grep\'s rg', () => {
     const off = ripgrepProcesses.onSpawn((p) => {
       if (first !== undefined) return;
       first = p;
-      process.kill(p, 'SIGSTOP');
-      markSpawned();
+      void firstTurnClaimed(rg).then(markSpawned);
     });
+    const rg = stoppingRg(1);
     const provider = new ScriptedProvider(
       ({ turn }) =>
         turn === 0
@@ -333,7 +376,7 @@ describe('cancellation kills the grep\'s rg', () => {
     );
     try {
       const result = await withinBounds(t, 'grep left running by its cell', () =>
-        runRlm({ repo: new WorkspaceRepo(tmp.root, { ripgrepPath: RG }), query: 'q', root: { provider } }),
+        runRlm({ repo: new WorkspaceRepo(tmp.root, { ripgrepPath: rg }), query: 'q', root: { provider } }),
       );
       assert.equal(result.answer, '2500', 'the next grep worked');
       await ripgrepProcesses.idle();
@@ -348,13 +391,12 @@ describe('cancellation kills the grep\'s rg', () => {
     let pid: number | undefined;
     const off = ripgrepProcesses.onSpawn((p) => {
       pid = p;
-      process.kill(p, 'SIGSTOP');
       controller.abort();
     });
     const provider = new ScriptedProvider(() => js('const hits = await repo.grep("needle"); answer.content = String(hits.length); answer.ready = true'));
     try {
       const result = await withinBounds(t, 'run cancelled during a grep', () =>
-        runRlm({ repo: new WorkspaceRepo(tmp.root, { ripgrepPath: RG }), query: 'q', root: { provider }, signal: controller.signal }),
+        runRlm({ repo: new WorkspaceRepo(tmp.root, { ripgrepPath: stoppingRg(1) }), query: 'q', root: { provider }, signal: controller.signal }),
       );
       assert.equal(result.stoppedBy, 'cancelled');
       assert.equal(result.ready, false);

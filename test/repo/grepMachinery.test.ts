@@ -183,6 +183,28 @@ describe('the rg launcher', () => {
     }
   });
 
+  it('a run whose handler throws costs no other run its frames: every exit still arrives', { skip: RG === null }, async () => {
+    const launcher = new RgLauncher();
+    // Runs of rg --version end in a few ms: their spawn, output and exit frames share chunks.
+    const exits = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        new Promise<number | null>((resolve) => {
+          launcher.run(RG!, ['--version'], process.cwd(), {
+            spawned: () => {
+              if (i % 2 === 0) throw new Error('a broken handler');
+            },
+            stdout: () => {
+              if (i % 3 === 0) throw new Error('another broken handler');
+            },
+            stderr: () => undefined,
+            exit: (outcome) => resolve(outcome.code),
+          });
+        }),
+      ),
+    );
+    assert.deepEqual(exits, Array.from({ length: 20 }, () => 0));
+  });
+
   it('reports a binary that does not start as a spawn failure', async () => {
     const outcome = await runRipgrep('/nonexistent/rg', ['x'], process.cwd(), async () => true);
     assert.equal(outcome.ok, false);

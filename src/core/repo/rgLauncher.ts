@@ -197,7 +197,12 @@ export class RgLauncher {
       const payload = data.subarray(at, at + length);
       at += length;
       this.header = null;
-      this.deliver(type, id, payload);
+      try {
+        this.deliver(type, id, payload);
+      } catch {
+        // A run's handler that throws must not cost the other runs the frames after its
+        // own in this chunk (a lost exit frame would leave its search waiting forever).
+      }
     }
     if (at < data.length) {
       // Keep the rest (and a header already read) for the next chunk.
