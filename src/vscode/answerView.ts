@@ -46,10 +46,13 @@ export function streamAnswer(stream: vscode.ChatResponseStream, result: RlmResul
   }
 }
 
-/** A one-line footer: what the run cost. */
+/**
+ * A one-line footer: what the run cost. The root model's turns are "turns", not "steps": VS
+ * Code heads a finished response with "Completed N steps", counting its progress lines.
+ */
 export function runFooter(result: RlmResult): string {
-  const steps = result.trace.root.steps.length;
-  return `${steps} step${steps === 1 ? '' : 's'} · ${result.usage.subCalls} sub-call${result.usage.subCalls === 1 ? '' : 's'} · ${usageText(result.usage)} · ${result.citations.length} file${result.citations.length === 1 ? '' : 's'} read`;
+  const turns = result.trace.root.steps.length;
+  return `${turns} turn${turns === 1 ? '' : 's'} · ${result.usage.subCalls} sub-call${result.usage.subCalls === 1 ? '' : 's'} · ${usageText(result.usage)} · ${result.citations.length} file${result.citations.length === 1 ? '' : 's'} read`;
 }
 
 /** The answer as a Markdown document, its citations as links to the lines. */

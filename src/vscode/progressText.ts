@@ -82,7 +82,7 @@ export class ProgressNarrator {
         if (e.nodeId === this.rootId) {
           this.status.step = e.iteration;
           this.status.maxSteps = e.maxIterations;
-          if (e.iteration > 1) lines.push(`Step ${e.iteration} of ${e.maxIterations} · ${this.usageSoFar()}`);
+          if (e.iteration > 1) lines.push(`Turn ${e.iteration} of ${e.maxIterations} · ${this.usageSoFar()}`);
         }
         return lines;
       }

@@ -158,7 +158,7 @@ export class Runner implements vscode.Disposable {
   private logResult(r: RlmResult, health: string): void {
     const u = r.usage;
     this.log.info(
-      `Run done: ${r.ready ? 'answer ready' : `stopped by ${r.stoppedBy}`} · ${r.trace.root.steps.length} steps · ${u.subCalls} sub-calls · ${usageText(u)}` +
+      `Run done: ${r.ready ? 'answer ready' : `stopped by ${r.stoppedBy}`} · ${r.trace.root.steps.length} turns · ${u.subCalls} sub-calls · ${usageText(u)}` +
         (r.limitsHit.length ? ` · limits hit: ${r.limitsHit.join(', ')}` : '') +
         ` · ${r.citations.length} files cited · ${health}`,
     );

@@ -18,7 +18,7 @@ export function registerStatusBar(runs: Runs): vscode.Disposable {
     const run = running[0]!;
     const s = run.status;
     const cost = formatCost(s.costUsd);
-    const step = s.maxSteps ? `step ${s.step}/${s.maxSteps}` : 'starting';
+    const step = s.maxSteps ? `turn ${s.step}/${s.maxSteps}` : 'starting';
     item.text = `$(sync~spin) RLM: ${step} · ${s.estimated ? '~' : ''}${formatTokens(s.tokens)} tok${cost ? ` · ${cost}` : ''}${running.length > 1 ? ` (+${running.length - 1} more)` : ''}`;
     item.tooltip = new vscode.MarkdownString(`**${run.query.slice(0, 200)}**\n\n${run.lastLine}\n\nSub-calls: ${s.subCallsRunning} running, ${s.subCallsDone} done. Click for the trace.`);
     item.command = { title: 'Show Trace', command: 'rlm.showTrace', arguments: [run.id] };

@@ -57,7 +57,7 @@ describe('@rlm in the chat panel', { timeout: 10 * 60_000 }, () => {
     // The model holds its second reply until the test has seen the progress of the first step.
     // Markdown renders the pattern's backticks as code: the text reads without them.
     await wb.waitForResponseText(/grep MAX_RETRIES = → 1 hit in 1 file/, response);
-    await wb.waitForResponseText(/Step 2 of 30 · ~[\d,.k]+ tokens/, response);
+    await wb.waitForResponseText(/Turn 2 of 30 · ~[\d,.k]+ tokens/, response);
     await wb.screenshot('progress-while-running');
     writeFileSync(path.join(gates, 'first-answer'), '');
     await wb.waitForResponseDone(response);
@@ -66,7 +66,7 @@ describe('@rlm in the chat panel', { timeout: 10 * 60_000 }, () => {
     const anchors = wb.response(response).locator('.chat-inline-anchor-widget');
     await anchors.first().waitFor({ state: 'visible', timeout: TIMEOUTS.ui });
     assert.match(await anchors.first().innerText(), /retry\.ts:3/);
-    assert.match(text, /2 steps · 0 sub-calls · ~[\d,.k]+ tokens · 1 file read/);
+    assert.match(text, /2 turns · 0 sub-calls · ~[\d,.k]+ tokens · 1 file read/);
     assert.match(text, /Used 1 reference/, 'the range read is attached as a reference too');
     await wb.screenshot('answer-with-reference');
     const asked = questionsAsked();

@@ -39,10 +39,10 @@ describe('progress lines', () => {
     assert.equal(lines[0], 'Exploring demo with scripted-root…');
     assert.equal(lines[1], 'grep `createServer` → 12 hits in 12 files');
     assert.equal(lines[2], 'read src/m0.ts:1-1');
-    assert.match(lines[3]!, /^Step 2 of 30 · [\d,.k]+ tokens · \$0\.\d{4}$/);
+    assert.match(lines[3]!, /^Turn 2 of 30 · [\d,.k]+ tokens · \$0\.\d{4}$/);
     assert.equal(lines[4], 'Reading with 3 sub-calls, 3 at a time');
     assert.match(lines[5]!, /^3 sub-calls done · [\d,.k]+ tokens · \$/);
-    assert.match(lines[6]!, /^Step 3 of 30 · /);
+    assert.match(lines[6]!, /^Turn 3 of 30 · /);
     assert.match(lines.at(-1)!, /^Answer ready · [\d,.k]+ tokens · \$/);
     assert.equal(narrator.status.step, 3);
     assert.equal(narrator.status.subCallsDone, 3);
