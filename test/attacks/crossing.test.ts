@@ -3,19 +3,11 @@
  * that lie about their size, that are simply huge; and what a cell leaves at its end.
  * Each runs through the real engine and sandbox process, under watch of the host's health.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertHostHealthy, assertRecovered, cell, engineAttack, linuxOnly, makeRepo, printMeasured, warmUp } from './kit';
+import { assertHostHealthy, assertRecovered, attackTarget, cell, engineAttack, linuxOnly } from './kit';
 
-let repo: ReturnType<typeof makeRepo>;
-before(async () => {
-  repo = makeRepo();
-  await warmUp(repo.root);
-});
-after(() => {
-  repo.cleanup();
-  printMeasured('crossing');
-});
+const repo = attackTarget('crossing');
 
 describe('attack: arguments that are not plain data', linuxOnly, () => {
   const cases: Array<[string, string, RegExp]> = [

@@ -3,23 +3,15 @@
  * may make, a hundred recursive RLMs at once (each a sandbox process and a conversation),
  * recursion two levels deep, and calls left queued when their cell ends.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RlmEvent } from '../../src/core/engine/events';
 import { ProviderError } from '../../src/core/providers/types';
 import { Sandbox } from '../../src/core/sandbox/sandbox';
 import { underWatch } from '../support/hostHealth';
-import { assertHostHealthy, assertRecovered, cell, engineAttack, linuxOnly, makeRepo, printMeasured, warmUp } from './kit';
+import { assertHostHealthy, assertRecovered, attackTarget, cell, engineAttack, linuxOnly } from './kit';
 
-let repo: ReturnType<typeof makeRepo>;
-before(async () => {
-  repo = makeRepo();
-  await warmUp(repo.root);
-});
-after(() => {
-  repo.cleanup();
-  printMeasured('fanout');
-});
+const repo = attackTarget('fanout');
 
 /** The most recursive RLMs that were running at once, from the run's events. */
 function maxRlmsAtOnce(events: RlmEvent[]): number {

@@ -4,6 +4,7 @@
  * that must work as its second, and an answer as its third; and the checks every attack
  * makes on the host while it ran.
  */
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,7 +18,7 @@ import { HOST_BOUNDS, describeHealth, underWatch, type HostHealth } from '../sup
 export const linuxOnly = { skip: process.platform !== 'linux' ? 'measures sandbox memory through /proc' : false } as const;
 
 /** A temporary repository: 60 TypeScript files of a few lines, and a README. */
-export function makeRepo(): { root: string; cleanup: () => void } {
+function makeRepo(): { root: string; cleanup: () => void } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rlm-attack-'));
   fs.mkdirSync(path.join(root, 'src'));
   for (let i = 0; i < 60; i++) {
@@ -78,7 +79,7 @@ export async function engineAttack(
  * One harmless run before the measured ones: the first run in a process loads and compiles
  * the engine's modules (tsx transpiles them on first use), which is start-up, not an attack.
  */
-export async function warmUp(repoRoot: string): Promise<void> {
+async function warmUp(repoRoot: string): Promise<void> {
   const provider = new ScriptedProvider(() => '```js\nawait repo.grep("TODO"); await llm("x"); answer.content = "warm"; answer.ready = true\n```');
   await runRlm({ repo: new WorkspaceRepo(repoRoot), query: 'warm up', root: { provider } });
 }
@@ -107,8 +108,27 @@ export function assertRecovered(a: EngineAttack): void {
   assert.equal(a.result.ready, true);
 }
 
+/**
+ * The attack file's target repository, as its tests see it: made and warmed up before they
+ * run, removed after them, and the file's figures printed then. Call at the file's top level.
+ */
+export function attackTarget(file: string): { readonly root: string } {
+  const target = { root: '' };
+  let made: ReturnType<typeof makeRepo> | undefined;
+  before(async () => {
+    made = makeRepo();
+    target.root = made.root;
+    await warmUp(made.root);
+  });
+  after(() => {
+    made?.cleanup();
+    printMeasured(file);
+  });
+  return target;
+}
+
 /** Appends the figures of this file's attacks to the file RLM_ATTACK_FIGURES names, when it is set. */
-export function printMeasured(file: string): void {
+function printMeasured(file: string): void {
   const out = process.env.RLM_ATTACK_FIGURES;
   if (!out) return;
   fs.appendFileSync(out, measured.map((m) => `${file} | ${m.name} | ${describeHealth(m.health)}\n`).join(''));

@@ -3,19 +3,11 @@
  * transferred buffers, WebAssembly, and the allocations V8 answers by aborting the process.
  * The sandbox's typed-array budget under the default bound is 48 MiB, its heap 96 MiB.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertHostHealthy, assertRecovered, cell, engineAttack, linuxOnly, makeRepo, printMeasured, warmUp } from './kit';
+import { assertHostHealthy, assertRecovered, attackTarget, cell, engineAttack, linuxOnly } from './kit';
 
-let repo: ReturnType<typeof makeRepo>;
-before(async () => {
-  repo = makeRepo();
-  await warmUp(repo.root);
-});
-after(() => {
-  repo.cleanup();
-  printMeasured('memory');
-});
+const repo = attackTarget('memory');
 
 const REFUSED = /RangeError: Typed arrays and ArrayBuffers may hold at most 48 MiB in this sandbox; this allocation of [\d.]+ MiB was refused \([\d.]+ MiB in use\)\. Work on smaller pieces, or use strings and plain arrays\./;
 

@@ -3,7 +3,7 @@
  * it through error messages (a host function's, the sandbox's start-up, the guest's own
  * stack traces). And a compromised sandbox that floods the pipe must not make the host buffer it.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,17 +14,9 @@ import { Sandbox } from '../../src/core/sandbox/sandbox';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 import { ScriptedProvider } from '../support/scriptedProvider';
 import { underWatch } from '../support/hostHealth';
-import { assertHostHealthy, assertRecovered, cell, engineAttack, linuxOnly, makeRepo, printMeasured, warmUp } from './kit';
+import { assertHostHealthy, assertRecovered, attackTarget, cell, engineAttack, linuxOnly } from './kit';
 
-let repo: ReturnType<typeof makeRepo>;
-before(async () => {
-  repo = makeRepo();
-  await warmUp(repo.root);
-});
-after(() => {
-  repo.cleanup();
-  printMeasured('paths');
-});
+const repo = attackTarget('paths');
 
 const dist = path.resolve(__dirname, '..', '..', 'dist');
 /** Absolute paths of this host that must never show in what the model reads. */

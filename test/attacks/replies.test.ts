@@ -3,19 +3,11 @@
  * built to make a regular expression backtrack, nested and countless fences, a 20 MB cell,
  * a cell over the cell limit, and a cell nested past the parser's stack.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertHostHealthy, assertRecovered, cell, engineAttack, linuxOnly, makeRepo, printMeasured, warmUp } from './kit';
+import { assertHostHealthy, assertRecovered, attackTarget, cell, engineAttack, linuxOnly } from './kit';
 
-let repo: ReturnType<typeof makeRepo>;
-before(async () => {
-  repo = makeRepo();
-  await warmUp(repo.root);
-});
-after(() => {
-  repo.cleanup();
-  printMeasured('replies');
-});
+const repo = attackTarget('replies');
 
 describe('attack: pathological replies', linuxOnly, () => {
   test('a fence line of 190,000 spaces before a backtick (the old fence regex took seconds)', async () => {
