@@ -7,7 +7,7 @@
  * enough proxy for characters that needs no reading.
  */
 import type { FileCluster } from './types';
-import { SLICE_MS } from '../util/slices';
+import { SLICE_MS, nextTurn } from '../util/slices';
 
 interface Node {
   /** Children in path order: a file (with its size) or a subdirectory. */
@@ -27,7 +27,7 @@ export async function buildClusters(entries: ReadonlyArray<{ path: string; bytes
   let sliceStart = performance.now();
   for (let e = 0; e < entries.length; e++) {
     if ((e & 1023) === 1023 && performance.now() - sliceStart > SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       sliceStart = performance.now();
     }
     const { path, bytes } = entries[e]!;

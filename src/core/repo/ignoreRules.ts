@@ -27,6 +27,7 @@
  * so. Rules are compiled in batches with a turn of the event loop between them.
  */
 import ignore from 'ignore';
+import { nextTurn } from '../util/slices';
 
 type Ignore = ignore.Ignore;
 
@@ -185,8 +186,6 @@ function isRuleLine(line: string): boolean {
   return t !== '' && t[0] !== '#' && t !== '!';
 }
 
-/** Turns of the event loop between compile batches, so a big file does not hold the host. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A matcher for the entries of one directory (see `IgnoreRules.forDir`). */
 export interface DirMatcher {

@@ -41,6 +41,7 @@ import { excludedDirNames } from './globMatch';
 import { mapLimit } from './mapLimit';
 import type { SourceListing } from './source';
 import { formatBytes } from '../util/formatBytes';
+import { SLICE_MS, nextTurn } from '../util/slices';
 
 export interface ListingOptions {
   root: string;
@@ -51,7 +52,7 @@ export interface ListingOptions {
   /** Most entries (files and special files) listed; the walk stops there and says so. */
   maxEntries?: number;
   /**
-   * Longest stretch of synchronous work before yielding to the event loop (default 8 ms).
+   * Longest stretch of synchronous work before yielding to the event loop (default SLICE_MS).
    * The listing worker, whose event loop serves nobody else, passes Infinity.
    */
   sliceMs?: number;
@@ -71,8 +72,6 @@ export const MAX_LISTED_ENTRIES = 1_000_000;
  * extension host for longer.
  */
 const CONCURRENCY = 4;
-/** Longest stretch of synchronous work before the walk yields to the event loop. */
-const SLICE_MS = 8;
 /** Notes kept at most (a hostile tree can hold thousands of FIFOs named .gitignore). */
 const MAX_NOTES = 50;
 
@@ -115,7 +114,7 @@ export async function listWorkspace(options: ListingOptions): Promise<DiskListin
   let sliceStart = performance.now();
   const busy = (): boolean => performance.now() - sliceStart > sliceMs;
   const yieldTurn = async (): Promise<void> => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     sliceStart = performance.now();
   };
   const maybeYield = (): Promise<void> | undefined => (busy() ? yieldTurn() : undefined);

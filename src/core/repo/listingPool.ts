@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { DiskListing } from './listing';
 import type { SpecialKind } from './source';
 import { RepoError } from './types';
+import { forEachSliced } from '../util/slices';
 
 export interface ListingRequest {
   kind: 'list';
@@ -232,15 +233,10 @@ async function splitPaths(joined: string, count: number): Promise<string[]> {
   if (count <= 100_000) return joined.split('\0');
   const out = new Array<string>(count);
   let from = 0;
-  let sliceStart = performance.now();
-  for (let i = 0; i < count; i++) {
+  await forEachSliced(count, (i) => {
     const end = i === count - 1 ? joined.length : joined.indexOf('\0', from);
     out[i] = joined.slice(from, end);
     from = end + 1;
-    if ((i & 16383) === 16383 && performance.now() - sliceStart > 8) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
-  }
+  });
   return out;
 }

@@ -39,7 +39,7 @@
 import * as os from 'node:os';
 import { RgLauncher } from './rgLauncher';
 import { Slots } from './slots';
-import { SLICE_MS, nextTurn } from './yielding';
+import { SLICE_MS, nextTurn } from '../util/slices';
 import { BINARY_EXTENSIONS } from './binary';
 import { windowFromPreview } from './grepText';
 import { stripCr } from './lines';

@@ -52,11 +52,10 @@ import type { PatternSpec } from './grepProtocol';
 import { partitionFiles, type SearchPartition } from './partitions';
 import { ripgrepProcessLimit } from './ripgrep';
 import { Slots } from './slots';
-import { forEachSliced } from './yielding';
 import { dirTree, renderTree } from './tree';
 import { buildClusters } from './clusters';
 import { isTextLanguage, languageBreakdown, languageOf } from './languages';
-import { mapSliced } from '../util/slices';
+import { forEachSliced, mapSliced, nextTurn } from '../util/slices';
 import { formatBytes } from '../util/formatBytes';
 
 export { DEFAULT_EXCLUDE } from './diskSource';
@@ -450,9 +449,9 @@ export class WorkspaceRepo implements Repo {
     const sizes = await this.snapshot.sizesOf(files);
     const totalBytes = sizes.reduce((a, b) => a + b, 0);
     // Each step below is one pass over every file: give the event loop a turn between them.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     const languages = languageBreakdown(await mapSliced(files, (p, i) => ({ path: p, bytes: sizes[i]!, language: languageOf(p) })), SUMMARY_LANGUAGES);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     const node = dirTree(files, '', this.wholeFolders(), special, SUMMARY_TREE_DEPTH);
     const note = this.source.folders.length > 1 ? '; every path starts with its folder name' : '';
     const notes = await this.listingNotes(special);
