@@ -510,16 +510,22 @@ export class WorkspaceRepo implements Repo {
 
   /** The listing, restricted to this view's subset. */
   private scopedFiles(): Promise<readonly string[]> {
-    this.scopedFilesPromise ??= this.snapshot.listing().then((listing) => this.inScope(listing.files));
-    this.scopedFilesPromise.catch(() => (this.scopedFilesPromise = undefined)); // let a later call retry
+    if (this.scopedFilesPromise === undefined) {
+      const files = this.snapshot.listing().then((listing) => this.inScope(listing.files));
+      files.catch(() => (this.scopedFilesPromise = undefined)); // let a later call retry
+      this.scopedFilesPromise = files;
+    }
     return this.scopedFilesPromise;
   }
 
   /** The scoped files as a set, for membership checks. */
   private scopedSet(): Promise<ReadonlySet<string>> {
     if (this.scope === null) return this.snapshot.listing().then((l) => l.set);
-    this.scopedSetPromise ??= this.scopedFiles().then((files) => new Set(files));
-    this.scopedSetPromise.catch(() => (this.scopedSetPromise = undefined));
+    if (this.scopedSetPromise === undefined) {
+      const set = this.scopedFiles().then((files): ReadonlySet<string> => new Set(files));
+      set.catch(() => (this.scopedSetPromise = undefined));
+      this.scopedSetPromise = set;
+    }
     return this.scopedSetPromise;
   }
 
