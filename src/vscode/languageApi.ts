@@ -83,6 +83,8 @@ async function answered<T>(work: (signal: AbortSignal) => Promise<T | null>, out
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   outer.addEventListener('abort', onAbort, { once: true });
+  // Already cancelled (the cell ended while this call waited its turn): the listener never fires.
+  if (outer.aborted) controller.abort();
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -12,6 +12,7 @@ import { runRlm } from '../../src/core/engine/rlm';
 import { WorkspaceRepo } from '../../src/core/repo/workspaceRepo';
 import { languageFunctions, LANGUAGE_LIMITS, type LanguageIntelligence } from '../../src/vscode/languageApi';
 import { ScriptedProvider, js } from '../support/scriptedProvider';
+import type { HostCallContext } from '../../src/core/sandbox/api';
 
 let dir: string;
 before(async () => {
@@ -97,6 +98,23 @@ describe('language functions in the REPL', () => {
     const { output } = await ask(stuck, 'try { await repo.references("start") } catch (e) { print(e.message) }', 50);
     assert.match(output, /The language server did not answer for "start" within 0\.05 s\. Use repo\.grep\(\) instead/);
     assert.equal(sawAbort, true, 'the request was told to stop');
+  });
+
+  test('a call whose cell has already ended tells the server to stop at once', async () => {
+    let sawAbort: boolean | null = null;
+    const stuck: LanguageIntelligence = {
+      ...none,
+      symbols: (_file, signal) =>
+        new Promise(() => {
+          sawAbort = signal.aborted;
+        }),
+    };
+    const symbols = languageFunctions(stuck, { timeoutMs: 50 }).find((f) => f.name === 'repo.symbols')!;
+    const ended = new AbortController();
+    ended.abort();
+    const ctx = { repo: new WorkspaceRepo(dir), signal: ended.signal, recordRead: () => undefined } as unknown as HostCallContext;
+    await assert.rejects(symbols.handler(['src/a.ts'], ctx), /did not answer/);
+    assert.equal(sawAbort, true, 'the request was made with an aborted signal');
   });
 
   test('results are bounded: symbols beyond the cap are counted, not shown', async () => {
